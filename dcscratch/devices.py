@@ -1,0 +1,40 @@
+"""What the machine offers TensorFlow, and which device the course uses."""
+import platform
+
+from dcscratch.tf_import import quiet_tensorflow
+
+
+def versions():
+    """Versions of Python and the libraries the course depends on, as ``{name: version}``."""
+    import keras
+    import matplotlib
+    import numpy
+    import sklearn
+
+    tf = quiet_tensorflow()
+    return {"python": platform.python_version(), "tensorflow": tf.__version__,
+            "keras": keras.__version__, "numpy": numpy.__version__,
+            "scikit-learn": sklearn.__version__, "matplotlib": matplotlib.__version__}
+
+
+def physical_devices():
+    """``[(device_type, name), ...]`` for every CPU and GPU TensorFlow can see."""
+    tf = quiet_tensorflow()
+    return [(device.device_type, device.name) for device in tf.config.list_physical_devices()]
+
+
+def has_gpu():
+    """True when TensorFlow sees at least one GPU."""
+    return any(device_type == "GPU" for device_type, _ in physical_devices())
+
+
+def preferred_device():
+    """The device the course runs on: ``"/GPU:0"`` when present, else ``"/CPU:0"``."""
+    return "/GPU:0" if has_gpu() else "/CPU:0"
+
+
+def device_names():
+    """Logical device strings usable in ``tf.device``: ``["/CPU:0", "/GPU:0", ...]``."""
+    tf = quiet_tensorflow()
+    return [f"/{device.device_type}:{device.name.rsplit(':', 1)[-1]}"
+            for device in tf.config.list_logical_devices()]

@@ -1,0 +1,180 @@
+"""``DropConnectDense``: a Keras 3 layer usable wherever ``keras.layers.Dense`` is."""
+import keras
+from keras import ops
+
+from dcscratch import per_example
+from dcscratch.tf_common import tf
+from dcscratch.validation import (check_choice, check_keep_prob, check_positive_int,
+                                  check_seed)
+
+MASK_MODES = ("batch", "example")
+INFERENCE_MODES = ("mean", "gaussian", "mc")
+
+
+@keras.saving.register_keras_serializable(package="dcscratch")
+class DropConnectDense(keras.layers.Layer):
+    """Densely-connected layer whose connections are dropped at random in training.
+
+    In training (``training=True``, as under ``model.fit``) each weight is kept with
+    probability ``keep_prob`` and otherwise set to zero: ``out = activation(x @ (M⊙W) + b)``
+    with M_ij ~ Bernoulli(keep_prob), unscaled, as in Wan et al. (2013). The bias is not
+    masked. At inference (``evaluate``, ``predict``, a plain call) the layer uses:
+
+    - ``inference="mean"``: ``activation(x @ (keep_prob·W) + b)``, the expected
+      pre-activation; deterministic.
+    - ``inference="gaussian"``: the paper's moment matching. The masked pre-activation
+      is approximated by u ~ N(keep_prob·xW, keep_prob(1-keep_prob)·(x⊙x)(W⊙W));
+      ``inference_samples`` draws of u pass through the activation and are averaged.
+    - ``inference="mc"``: ``inference_samples`` masks drawn as in training, each output
+      passed through the activation, then averaged.
+
+    Args:
+        units: positive integer, dimensionality of the output space.
+        keep_prob: float in (0, 1], probability that a connection is kept.
+        activation: activation function (name or callable); None means linear.
+        use_bias: whether the layer adds a bias vector.
+        mask: ``"batch"`` draws one mask per call, shared by every example (the blog);
+            ``"example"`` draws one mask per example (the paper), without storing all of
+            them (see ``dcscratch.per_example``).
+        inference: ``"mean"``, ``"gaussian"`` or ``"mc"`` (see above).
+        inference_samples: number of samples for ``"gaussian"`` and ``"mc"`` inference.
+        seed: None or a non-negative integer seeding the layer's masks and samples.
+        chunk_size: examples whose masks are held at once when ``mask="example"``.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+        kernel_constraint, bias_constraint: as for ``keras.layers.Dense``.
+        **kwargs: base layer keyword arguments (``name``, ``dtype``, ...).
+
+    Call arguments:
+        inputs: tensor of shape ``(batch, ..., input_dim)``.
+        training: Python boolean; True draws masks, False uses the ``inference`` rule.
+
+    Weights: ``layer.kernel`` (input_dim, units) and ``layer.bias`` (units,).
+    """
+
+    def __init__(self, units, keep_prob=0.5, *, activation=None, use_bias=True, mask="batch",
+                 inference="mean", inference_samples=64, seed=None,
+                 chunk_size=per_example.DEFAULT_CHUNK_SIZE,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = check_positive_int(units, "units")
+        self.keep_prob = check_keep_prob(keep_prob)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.mask = check_choice(mask, MASK_MODES, "mask")
+        self.inference = check_choice(inference, INFERENCE_MODES, "inference")
+        self.inference_samples = check_positive_int(inference_samples, "inference_samples")
+        self.seed = check_seed(seed)
+        self.chunk_size = check_positive_int(chunk_size, "chunk_size")
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError("Invalid value received for argument `inputs`. Expected a known "
+                             f"last dimension. Received: input_shape={input_shape}")
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias", shape=(self.units,), initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    def _next_seed(self):
+        """A fresh stateless seed, different on every replica of a distribution strategy."""
+        seed = tf.cast(self.seed_generator.next(), tf.int64)
+        replica_context = tf.distribute.get_replica_context()
+        if replica_context is not None:
+            # Without this every replica would draw the same masks (the seed generator's
+            # state is mirrored), so per-example masks would repeat across replicas.
+            replica_id = tf.cast(replica_context.replica_id_in_sync_group, tf.int64)
+            seed = tf.random.experimental.stateless_fold_in(seed, replica_id)
+        return seed
+
+    def _masked_matmul(self, inputs, kernel, seed):
+        """inputs @ (M⊙kernel) with a batch or per-example mask drawn from ``seed``."""
+        if self.mask == "batch":
+            uniforms = tf.random.stateless_uniform(ops.shape(kernel), seed=seed)
+            return ops.matmul(inputs, kernel * ops.cast(uniforms < self.keep_prob, kernel.dtype))
+        # Each row of the flattened leading dimensions is an example with its own mask.
+        rows = tf.reshape(inputs, (-1, kernel.shape[0]))
+        out = per_example.per_example_matmul(rows, kernel, self.keep_prob, seed,
+                                             self.chunk_size)
+        return tf.reshape(out, tf.concat([tf.shape(inputs)[:-1], [self.units]], 0))
+
+    def _add_bias_and_activate(self, pre_activation):
+        if self.bias is not None:
+            pre_activation = pre_activation + self.bias
+        return self.activation(pre_activation) if self.activation is not None else pre_activation
+
+    def call(self, inputs, training=False):
+        kernel = ops.convert_to_tensor(self.kernel)
+        if training and self.keep_prob < 1.0:
+            return self._add_bias_and_activate(
+                self._masked_matmul(inputs, kernel, self._next_seed()))
+        if self.inference == "mean" or self.keep_prob == 1.0:
+            return self._add_bias_and_activate(ops.matmul(inputs, self.keep_prob * kernel))
+        if self.inference == "gaussian":
+            mean, variance = gaussian_moments(inputs, kernel, self.keep_prob)
+            noise = tf.random.stateless_normal(
+                tf.concat([[self.inference_samples], tf.shape(mean)], 0),
+                seed=self._next_seed(), dtype=mean.dtype)
+            samples = mean + ops.sqrt(variance) * noise
+            return ops.mean(self._add_bias_and_activate(samples), axis=0)
+        seed = self._next_seed()
+
+        def one_sample(sample):
+            sample_seed = tf.random.experimental.stateless_fold_in(seed, sample)
+            return self._add_bias_and_activate(self._masked_matmul(inputs, kernel, sample_seed))
+
+        # map_fn rather than a Python loop: one traced sample, however many are drawn.
+        outputs = tf.map_fn(one_sample, tf.range(self.inference_samples, dtype=tf.int64),
+                            fn_output_signature=inputs.dtype)
+        return ops.mean(outputs, axis=0)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "keep_prob": self.keep_prob,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "mask": self.mask,
+            "inference": self.inference,
+            "inference_samples": self.inference_samples,
+            "seed": self.seed,
+            "chunk_size": self.chunk_size,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+        })
+        return config
+
+
+def gaussian_moments(inputs, kernel, keep_prob):
+    """Mean and variance of the masked pre-activation ``inputs @ (M⊙kernel)`` over M.
+
+    E = keep_prob · (x W) and Var = keep_prob (1 − keep_prob) · (x⊙x)(W⊙W), because the
+    terms M_ij W_ij x_i are independent Bernoulli-scaled values.
+    """
+    mean = keep_prob * ops.matmul(inputs, kernel)
+    variance = keep_prob * (1.0 - keep_prob) * ops.matmul(ops.square(inputs), ops.square(kernel))
+    return mean, variance

@@ -1,0 +1,102 @@
+"""Per-example DropConnect products without storing the batch × in × out mask.
+
+With a mask per example (the paper's choice) the pre-activation of example n is
+x_n @ (M_n⊙W). Materialising every M_n costs batch·in·out numbers: 80 million
+floats (320 MB) for a 784→800 layer at batch 128. Here the masks are drawn chunk
+by chunk of the batch from a stateless seed, used, and thrown away; the backward
+pass draws the same masks again from the same seed (the paper saved memory by
+storing masks as bits; regenerating them stores nothing).
+
+:func:`per_example_matmul_naive` computes the same thing with the same masks but
+keeps them all and lets autodiff do the backward pass: it is the reference the
+tests and the benchmark compare against.
+"""
+from dcscratch.tf_common import tf
+
+DEFAULT_CHUNK_SIZE = 16
+
+
+def chunk_masks(chunk_index, seed, chunk_size, in_features, out_features, keep_prob, dtype):
+    """The 0/1 masks of one chunk of examples, shape ``(chunk_size, in, out)``.
+
+    Chunk c's masks come from ``fold_in(seed, c)``, so any code that knows the seed can
+    draw them again.
+    """
+    chunk_seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(chunk_index, tf.int64))
+    uniforms = tf.random.stateless_uniform((chunk_size, in_features, out_features),
+                                           seed=chunk_seed, dtype=tf.float32)
+    return tf.cast(uniforms < keep_prob, dtype)
+
+
+def _pad_to_chunks(x, chunk_size):
+    batch = tf.shape(x)[0]
+    num_chunks = (batch + chunk_size - 1) // chunk_size
+    padded = tf.pad(x, [[0, num_chunks * chunk_size - batch], [0, 0]])
+    return tf.reshape(padded, [num_chunks, chunk_size, -1]), num_chunks, batch
+
+
+def per_example_matmul_naive(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
+    """x_n @ (M_n⊙W) for every example n, with all masks stored (batch × in × out).
+
+    Args:
+        x: ``(batch, in)``; W: ``(in, out)``; keep_prob: Python float in (0, 1];
+        seed: int64 tensor of shape [2]; chunk_size: how masks are grouped when drawn
+            (must match :func:`per_example_matmul` to get the same masks).
+    """
+    chunks, num_chunks, batch = _pad_to_chunks(x, chunk_size)
+    in_features, out_features = W.shape
+    masks = tf.map_fn(
+        lambda c: chunk_masks(c, seed, chunk_size, in_features, out_features, keep_prob, W.dtype),
+        tf.range(num_chunks, dtype=tf.int64), fn_output_signature=W.dtype)
+    masks = tf.reshape(masks, [-1, in_features, out_features])[:batch]  # (batch, in, out)
+    return tf.einsum("ni,nio->no", x, masks * W)
+
+
+def per_example_matmul(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
+    """x_n @ (M_n⊙W) for every example n, storing at most one chunk of masks at a time.
+
+    Same arguments and same result (and gradients) as :func:`per_example_matmul_naive`.
+    """
+    in_features, out_features = W.shape
+
+    def masks_of(chunk_index):
+        return chunk_masks(chunk_index, seed, chunk_size, in_features, out_features,
+                           keep_prob, W.dtype)
+
+    @tf.custom_gradient
+    def product(x, W):
+        chunks, num_chunks, batch = _pad_to_chunks(x, chunk_size)
+
+        def forward_chunk(args):
+            x_chunk, chunk_index = args
+            return tf.einsum("ni,nio->no", x_chunk, masks_of(chunk_index) * W)
+
+        out = tf.map_fn(forward_chunk, (chunks, tf.range(num_chunks, dtype=tf.int64)),
+                        fn_output_signature=W.dtype, parallel_iterations=1)
+        out = tf.reshape(out, [-1, out_features])[:batch]
+
+        def backward(dout):
+            dout_chunks, _, _ = _pad_to_chunks(dout, chunk_size)
+
+            def body(chunk_index, dW, dx_chunks):
+                masks = masks_of(chunk_index)  # the same masks as forward: same seed
+                x_chunk, dout_chunk = chunks[chunk_index], dout_chunks[chunk_index]
+                dx_chunks = dx_chunks.write(
+                    tf.cast(chunk_index, tf.int32),
+                    tf.einsum("no,nio->ni", dout_chunk, masks * W))
+                # dW = Σ_n M_n ⊙ (x_n dout_nᵀ): only kept connections receive gradient.
+                dW += tf.einsum("ni,no,nio->io", x_chunk, dout_chunk, masks)
+                return chunk_index + 1, dW, dx_chunks
+
+            _, dW, dx_chunks = tf.while_loop(
+                lambda chunk_index, *_: chunk_index < tf.cast(num_chunks, tf.int64),
+                body,
+                (tf.constant(0, tf.int64), tf.zeros_like(W),
+                 tf.TensorArray(W.dtype, size=num_chunks)),
+                parallel_iterations=1)
+            dx = tf.reshape(dx_chunks.stack(), [-1, in_features])[:batch]
+            return dx, dW
+
+        return out, backward
+
+    return product(x, W)
