@@ -100,6 +100,13 @@ def test_nbval_passes_matching_output_and_ignores_stderr_and_addresses(tmp_path,
     assert "1 passed" in result.stdout
 
 
+def test_nbval_skips_a_cell_marked_ignore_output_with_a_reason(tmp_path, root):
+    source = "# NBVAL_IGNORE_OUTPUT — a timing\nimport time\nprint(time.perf_counter())"
+    nbformat.write(_executed_notebook(source, "-1.0\n"), tmp_path / "timing.ipynb")
+    result = _nbval(tmp_path, root)
+    assert result.returncode == 0, result.stdout
+
+
 def test_course_build_executes_copies_and_writes_an_index(tmp_path):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
