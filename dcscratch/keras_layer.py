@@ -104,15 +104,8 @@ class DropConnectDense(keras.layers.Layer):
         return seed
 
     def _masked_matmul(self, inputs, kernel, seed):
-        """inputs @ (M⊙kernel) with a batch or per-example mask drawn from ``seed``."""
-        if self.mask == "batch":
-            uniforms = tf.random.stateless_uniform(ops.shape(kernel), seed=seed)
-            return ops.matmul(inputs, kernel * ops.cast(uniforms < self.keep_prob, kernel.dtype))
-        # Each row of the flattened leading dimensions is an example with its own mask.
-        rows = tf.reshape(inputs, (-1, kernel.shape[0]))
-        out = per_example.per_example_matmul(rows, kernel, self.keep_prob, seed,
-                                             self.chunk_size)
-        return tf.reshape(out, tf.concat([tf.shape(inputs)[:-1], [self.units]], 0))
+        return masked_matmul(inputs, kernel, self.keep_prob, seed, mask=self.mask,
+                             chunk_size=self.chunk_size)
 
     def _add_bias_and_activate(self, pre_activation):
         if self.bias is not None:
@@ -167,6 +160,27 @@ class DropConnectDense(keras.layers.Layer):
             "bias_constraint": keras.constraints.serialize(self.bias_constraint),
         })
         return config
+
+
+def batch_mask(shape, keep_prob, seed, dtype=tf.float32):
+    """The 0/1 mask that ``mask="batch"`` applies for a given stateless ``seed`` (shape [2])."""
+    return tf.cast(tf.random.stateless_uniform(shape, seed=seed) < keep_prob, dtype)
+
+
+def masked_matmul(inputs, kernel, keep_prob, seed, *, mask="batch",
+                  chunk_size=per_example.DEFAULT_CHUNK_SIZE):
+    """``inputs @ (M⊙kernel)`` with one mask per call (``"batch"``) or per example (``"example"``).
+
+    This is the layer's training-time product, as a function of an explicit stateless
+    ``seed``, so that notebooks and tests can reproduce the mask a step used.
+    """
+    if mask == "batch":
+        return ops.matmul(inputs, kernel * batch_mask(tf.shape(kernel), keep_prob, seed,
+                                                      kernel.dtype))
+    # Each row of the flattened leading dimensions is an example with its own mask.
+    rows = tf.reshape(inputs, (-1, kernel.shape[0]))
+    out = per_example.per_example_matmul(rows, kernel, keep_prob, seed, chunk_size)
+    return tf.reshape(out, tf.concat([tf.shape(inputs)[:-1], [kernel.shape[1]]], 0))
 
 
 def gaussian_moments(inputs, kernel, keep_prob):

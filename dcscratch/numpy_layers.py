@@ -40,7 +40,7 @@ def dense_backward(dout, cache):
 
 # ---------------------------------------------------------------- DropConnect
 def dropconnect_forward(x, W, b, keep_prob, *, training=True, mask="batch",
-                        mask_bias=False, scaling="paper", rng=None):
+                        mask_bias=False, scaling="paper", rng=None, weight_mask=None):
     """DropConnect dense layer: out = x @ (M⊙W) + (m⊙b) in training.
 
     Args:
@@ -52,6 +52,8 @@ def dropconnect_forward(x, W, b, keep_prob, *, training=True, mask="batch",
         mask_bias: also drop biases, as the paper does (its W includes the bias column).
         scaling: ``"paper"`` or ``"inverted"`` (see the module docstring).
         rng: a ``numpy.random.Generator``; None draws fresh randomness.
+        weight_mask: optional 0/1 array used as M instead of drawing one (to reproduce a
+            mask drawn elsewhere, e.g. by TensorFlow); shape (D, H) or (N, D, H) per ``mask``.
 
     Returns:
         ``(out, cache)`` with ``out`` of shape ``(N, H)``.
@@ -70,7 +72,13 @@ def dropconnect_forward(x, W, b, keep_prob, *, training=True, mask="batch",
     N, H = x.shape[0], W.shape[1]
     weight_mask_shape = W.shape if mask == "batch" else (N,) + W.shape
     bias_mask_shape = (H,) if mask == "batch" else (N, H)
-    M = (rng.random(weight_mask_shape) < keep_prob).astype(W.dtype)
+    if weight_mask is None:
+        M = (rng.random(weight_mask_shape) < keep_prob).astype(W.dtype)
+    else:
+        M = np.asarray(weight_mask, dtype=W.dtype)
+        if M.shape != weight_mask_shape or not np.all((M == 0) | (M == 1)):
+            raise ValueError("Invalid value received for argument `weight_mask`. Expected a 0/1 "
+                             f"array of shape {weight_mask_shape}. Received: shape {M.shape}")
     m = ((rng.random(bias_mask_shape) < keep_prob).astype(W.dtype) if mask_bias
          else np.ones(bias_mask_shape, W.dtype))
     bias_scale = scale if mask_bias else 1.0

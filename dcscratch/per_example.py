@@ -57,6 +57,8 @@ def per_example_matmul(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
 
     Same arguments and same result (and gradients) as :func:`per_example_matmul_naive`.
     """
+    # Read a variable once, outside the custom gradient, which then sees plain tensors.
+    x, W = tf.convert_to_tensor(x), tf.identity(W)
     in_features, out_features = W.shape
 
     def masks_of(chunk_index):

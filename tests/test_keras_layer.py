@@ -1,0 +1,254 @@
+"""DropConnectDense behaves like DropConnect and like a Keras layer."""
+import json
+import math
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from dcscratch import DropConnectDense, numpy_layers
+from dcscratch.keras_layer import batch_mask, gaussian_moments, masked_matmul
+from dcscratch.per_example import chunk_masks
+from dcscratch.tf_common import tf
+
+from conftest import binomial_bound
+
+
+def ones_layer(units=40, keep_prob=0.5, **kwargs):
+    """A built layer with W = 1 and b = 0: on an identity input its output is the mask."""
+    layer = DropConnectDense(units, keep_prob, kernel_initializer="ones", use_bias=False, **kwargs)
+    layer.build((None, 30))
+    return layer
+
+
+@pytest.mark.parametrize("mask", ["batch", "example"])
+@pytest.mark.parametrize("keep_prob", [0.05, 0.5, 0.95])
+def test_training_keeps_each_connection_with_probability_keep_prob(mask, keep_prob):
+    layer = ones_layer(200, keep_prob, mask=mask, seed=1)
+    masks = layer(np.eye(30, dtype=np.float32), training=True).numpy()  # row i = M[i, :]
+    assert set(np.unique(masks)) <= {0.0, 1.0}
+    assert abs(masks.mean() - keep_prob) < binomial_bound(masks.size, keep_prob)
+
+
+def test_training_draws_a_new_mask_every_call_and_inference_is_the_mean():
+    layer = DropConnectDense(16, 0.7, seed=0)
+    x = np.random.default_rng(0).normal(size=(4, 8)).astype(np.float32)
+    first, second = layer(x, training=True).numpy(), layer(x, training=True).numpy()
+    assert not np.allclose(first, second)
+    expected = x @ (0.7 * layer.kernel.numpy()) + layer.bias.numpy()
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), layer(x).numpy())
+
+
+def test_batch_masks_are_shared_and_example_masks_differ_within_a_batch():
+    identical = np.ones((16, 30), np.float32)
+    shared = ones_layer(mask="batch", seed=2)(identical, training=True).numpy()
+    own = ones_layer(mask="example", seed=2)(identical, training=True).numpy()
+    assert np.all(shared == shared[0])
+    assert len({row.tobytes() for row in own}) == 16
+
+
+def test_fit_evaluate_and_predict_honour_the_training_flag():
+    layer = DropConnectDense(8, 0.5, seed=3, kernel_initializer="ones", bias_initializer="zeros")
+    model = keras.Sequential([keras.Input((5,)), layer])
+    model.compile(optimizer=keras.optimizers.SGD(0.0), loss="mse")  # lr 0: weights stay
+    x, y = np.ones((32, 5), np.float32), np.zeros((32, 8), np.float32)
+    # Inference: every output is keep_prob · 5 = 2.5, so the loss is exactly 2.5² = 6.25.
+    np.testing.assert_allclose(model.predict(x, verbose=0), 2.5, rtol=1e-6)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(6.25, rel=1e-6)
+    # Training: outputs are Binomial(5, 0.5) counts, whose mean square is 5·0.25 + 2.5² = 7.5.
+    loss = model.fit(x, y, epochs=1, batch_size=32, verbose=0).history["loss"][0]
+    assert loss != pytest.approx(6.25, rel=1e-3)
+
+
+def test_gaussian_moments_match_monte_carlo():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 40)).astype(np.float32)
+    W = rng.normal(size=(40, 5)).astype(np.float32)
+    keep_prob, draws = 0.6, 20_000
+    mean, variance = (t.numpy() for t in gaussian_moments(x, W, keep_prob))
+    masks = (rng.random((draws, 40, 5)) < keep_prob).astype(np.float32)
+    samples = np.einsum("ni,sio->sno", x, masks * W)
+    standard_error = np.sqrt(variance / draws)
+    assert np.all(np.abs(samples.mean(axis=0) - mean) < 5 * standard_error)
+    # Sample variance: relative standard error ≈ sqrt(2 / draws) = 1 %; allow 5 of them.
+    assert np.all(np.abs(samples.var(axis=0) / variance - 1) < 5 * math.sqrt(2 / draws))
+
+
+def relu_of_gaussian_mean(mean, variance):
+    """E[max(0, u)] for u ~ N(mean, variance): mean·Φ(mean/σ) + σ·φ(mean/σ)."""
+    sigma = np.sqrt(variance)
+    z = mean / sigma
+    cdf = 0.5 * (1 + np.vectorize(math.erf)(z / math.sqrt(2)))
+    pdf = np.exp(-z ** 2 / 2) / math.sqrt(2 * math.pi)
+    return mean * cdf + sigma * pdf
+
+
+def test_gaussian_inference_averages_the_activation_over_the_moment_matched_gaussian():
+    samples = 20_000
+    layer = DropConnectDense(6, 0.5, activation="relu", inference="gaussian",
+                             inference_samples=samples, seed=5, bias_initializer="zeros")
+    x = np.random.default_rng(5).normal(size=(4, 50)).astype(np.float32)
+    output = layer(x).numpy()
+    mean, variance = (t.numpy() for t in gaussian_moments(x, layer.kernel.numpy(), 0.5))
+    expected = relu_of_gaussian_mean(mean, variance)
+    # Monte Carlo over `samples` draws: standard error ≤ σ / sqrt(samples).
+    assert np.all(np.abs(output - expected) < 5 * np.sqrt(variance / samples))
+
+
+def test_mc_inference_averages_sampled_masks():
+    samples = 4_000
+    layer = DropConnectDense(6, 0.5, inference="mc", inference_samples=samples, seed=6)
+    x = np.random.default_rng(6).normal(size=(4, 50)).astype(np.float32)
+    output = layer(x).numpy()
+    mean, variance = (t.numpy() for t in gaussian_moments(x, layer.kernel.numpy(), 0.5))
+    # Linear activation: the average of masked outputs estimates the mean, keep_prob·xW + b.
+    difference = output - (mean + layer.bias.numpy())
+    assert np.all(np.abs(difference) < 5 * np.sqrt(variance / samples))
+
+
+def test_keep_prob_one_is_a_dense_layer_in_training_and_inference():
+    layer = DropConnectDense(7, 1.0, inference="gaussian", activation="tanh")
+    x = np.random.default_rng(7).normal(size=(3, 4)).astype(np.float32)
+    layer(x)  # build
+    dense = np.tanh(x @ layer.kernel.numpy() + layer.bias.numpy())
+    np.testing.assert_allclose(layer(x, training=True).numpy(), dense, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(layer(x).numpy(), dense, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("mask", ["batch", "example"])
+def test_gradients_equal_the_numpy_layer_for_the_same_mask(mask):
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(6, 5))
+    W = rng.normal(size=(5, 4))
+    dout = rng.normal(size=(6, 4))
+    seed = tf.constant([8, 0], tf.int64)
+    x_t, W_t = tf.constant(x), tf.Variable(W)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x_t)
+        out = masked_matmul(x_t, W_t, 0.5, seed, mask=mask, chunk_size=4)
+        objective = tf.reduce_sum(out * dout)
+    if mask == "batch":
+        M = batch_mask((5, 4), 0.5, seed, tf.float64).numpy()
+    else:  # the per-example masks of chunks 0 and 1 (chunk_size 4), first 6 examples
+        M = np.concatenate([chunk_masks(c, seed, 4, 5, 4, 0.5, tf.float64).numpy()
+                            for c in range(2)])[:6]
+    expected_out, cache = numpy_layers.dropconnect_forward(x, W, np.zeros(4), 0.5, mask=mask,
+                                                           weight_mask=M)
+    dx, dW, _ = numpy_layers.dropconnect_backward(dout, cache)
+    np.testing.assert_allclose(out.numpy(), expected_out, rtol=1e-10)
+    np.testing.assert_allclose(tape.gradient(objective, W_t).numpy(), dW, rtol=1e-10)
+    np.testing.assert_allclose(tape.gradient(objective, x_t).numpy(), dx, rtol=1e-10)
+
+
+def test_config_round_trip_rebuilds_the_same_layer():
+    layer = DropConnectDense(12, 0.8, activation="relu", use_bias=False, mask="example",
+                             inference="mc", inference_samples=7, seed=9, chunk_size=3,
+                             kernel_regularizer="l2", name="dc")
+    config = layer.get_config()
+    clone = DropConnectDense.from_config(config)
+    assert clone.get_config() == config
+    for key in ("units", "keep_prob", "mask", "inference", "inference_samples", "seed",
+                "chunk_size", "use_bias"):
+        assert config[key] == getattr(layer, key)
+
+
+@pytest.mark.parametrize("inference", ["mean", "gaussian", "mc"])
+def test_keras_file_round_trip_gives_identical_inference(tmp_path, inference):
+    model = keras.Sequential([keras.Input((10,)),
+                              DropConnectDense(8, 0.6, activation="relu", inference=inference,
+                                               inference_samples=16, seed=10),
+                              keras.layers.Dense(3)])
+    x = np.random.default_rng(10).normal(size=(5, 10)).astype(np.float32)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert isinstance(loaded.layers[0], DropConnectDense)
+    for before, after in zip(model.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(before, after)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+
+
+def test_weights_live_at_kernel_and_bias():
+    layer = DropConnectDense(6, 0.5)
+    layer.build((None, 4))
+    assert tuple(layer.kernel.shape) == (4, 6) and tuple(layer.bias.shape) == (6,)
+    assert [w.path.split("/")[-1] for w in layer.trainable_weights] == ["kernel", "bias"]
+
+
+def test_drop_in_replacement_for_dense_in_a_sequential_model_trains_with_fit():
+    from dcscratch.data import load_digits
+
+    keras.utils.set_random_seed(0)
+    data = load_digits(seed=0)
+    model = keras.Sequential([keras.Input((64,)),
+                              DropConnectDense(64, 0.5, activation="relu", seed=0),
+                              keras.layers.Dense(10)])
+    model.compile(optimizer="adam", metrics=["accuracy"],
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(data.x_train, data.y_train, epochs=15, batch_size=32, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0] / 2
+    assert model.evaluate(data.x_test, data.y_test, verbose=0)[1] > 0.85
+
+
+@pytest.mark.parametrize("mask", ["batch", "example"])
+def test_works_in_tf_function_with_jit_compile(mask):
+    layer = DropConnectDense(20, 0.5, mask=mask, seed=11, activation="relu")
+    x = tf.random.stateless_normal((8, 12), seed=[1, 2])
+    layer(x)  # build
+
+    @tf.function(jit_compile=True)
+    def train_step(inputs):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(layer(inputs, training=True) ** 2)
+        return loss, tape.gradient(loss, layer.trainable_weights)
+
+    loss, grads = train_step(x)
+    assert np.isfinite(loss.numpy()) and all(np.all(np.isfinite(g.numpy())) for g in grads)
+    ones = ones_layer(200, 0.3, mask=mask, seed=12)
+    masks = tf.function(lambda t: ones(t, training=True), jit_compile=True)(
+        tf.eye(30)).numpy()
+    assert abs(masks.mean() - 0.3) < binomial_bound(masks.size, 0.3)
+
+
+def test_compiled_model_with_jit_compile_trains():
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((6,)), DropConnectDense(8, 0.5, seed=1),
+                              keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse", jit_compile=True)
+    model.fit(np.ones((16, 6)), np.ones((16, 1)), epochs=2, verbose=0)
+    assert model.jit_compile is True
+
+
+def test_per_example_masks_are_independent_across_mirrored_replicas(root):
+    result = subprocess.run([sys.executable, str(root / "tests" / "mirrored_masks.py")],
+                            capture_output=True, text=True, timeout=300, cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["replicas"] == 2 and report["examples_per_replica"] == [4, 4]
+    assert report["distinct_dropconnect_rows"] == 8          # every example its own mask
+    assert not report["dropconnect_replicas_equal"]
+    assert report["keras_dropout_replicas_equal"]            # the contrast the fold-in fixes
+    assert abs(report["kept_fraction"] - 0.5) < binomial_bound(report["entries"], 0.5)
+
+
+@pytest.mark.parametrize("kwargs, error, argument", [
+    ({"units": 0}, ValueError, "units"), ({"units": 2.5}, TypeError, "units"),
+    ({"keep_prob": 0.0}, ValueError, "keep_prob"), ({"keep_prob": 1.2}, ValueError, "keep_prob"),
+    ({"keep_prob": math.nan}, ValueError, "keep_prob"), ({"keep_prob": "0.5"}, TypeError, "keep_prob"),
+    ({"mask": "row"}, ValueError, "mask"), ({"inference": "median"}, ValueError, "inference"),
+    ({"inference_samples": 0}, ValueError, "inference_samples"),
+    ({"seed": -3}, ValueError, "seed"), ({"chunk_size": 0}, ValueError, "chunk_size"),
+])
+def test_bad_constructor_arguments_are_rejected_keras_style(kwargs, error, argument):
+    arguments = {"units": 4, **kwargs}
+    with pytest.raises(error, match=f"Invalid value received for argument `{argument}`"):
+        DropConnectDense(**arguments)
+
+
+def test_input_whose_last_dimension_does_not_match_is_rejected():
+    layer = DropConnectDense(3)
+    layer(np.ones((2, 5), np.float32))
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 5"):
+        layer(np.ones((2, 6), np.float32))
