@@ -8,6 +8,7 @@ who changed code or text and want the stored outputs regenerated in one step.
 """
 import argparse
 import html
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -44,8 +45,11 @@ def execute(path, *, working_dir):
             cell.outputs, cell.execution_count = [], None
             cell.metadata.pop("execution", None)
     client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+                            record_timing=False,  # no timestamps: diffs show only real changes
                             resources={"metadata": {"path": str(working_dir)}})
-    client.execute()
+    # The kernel's own stderr (jupyter's start-up notices) would interleave with the
+    # progress lines; errors in cells still arrive through the notebook protocol.
+    client.execute(stderr=subprocess.DEVNULL)
     notebook.metadata.pop("widgets", None)
     return notebook
 

@@ -39,6 +39,8 @@ def check_seed(seed, argument="seed"):
 def check_shape(shape, argument="shape"):
     """Return ``shape`` as a tuple of positive ints (an int means a 1-D shape)."""
     expected = "a positive integer or a non-empty tuple of positive integers"
+    if hasattr(shape, "as_list") and getattr(shape, "rank", None) is not None:
+        shape = tuple(shape.as_list())  # a TensorShape; unknown dimensions (None) fail below
     dims = (shape,) if isinstance(shape, numbers.Integral) and not isinstance(shape, bool) else shape
     if not isinstance(dims, (tuple, list)) or len(dims) == 0:
         raise TypeError(_invalid(argument, expected, shape))

@@ -155,3 +155,9 @@ def test_bad_w_is_rejected_naming_the_argument(way, name):
 def test_empty_array_w_is_rejected(way):
     with pytest.raises(ValueError, match="`W`"):
         way.dropconnect(np.zeros((0, 3), np.float32), 0.5)
+
+
+@pytest.mark.parametrize("way", [tf_hard_way, tf_easy_way], ids=["tf_hard", "tf_easy"])
+def test_tf_ways_accept_a_tensor_shape(way):
+    W = tf.ones((4, 3))
+    assert tuple(way.bernoulli_mask(W.shape, 0.5, seed=0).shape) == (4, 3)
