@@ -13,7 +13,7 @@ tests and the benchmark compare against.
 """
 from dcscratch.tf_common import tf
 
-DEFAULT_CHUNK_SIZE = 16
+DEFAULT_CHUNK_SIZE = 8
 
 
 def chunk_masks(chunk_index, seed, chunk_size, in_features, out_features, keep_prob, dtype):
@@ -87,7 +87,9 @@ def per_example_matmul(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
                     tf.cast(chunk_index, tf.int32),
                     tf.einsum("no,nio->ni", dout_chunk, masks * W))
                 # dW = Σ_n M_n ⊙ (x_n dout_nᵀ): only kept connections receive gradient.
-                dW += tf.einsum("ni,no,nio->io", x_chunk, dout_chunk, masks)
+                # (Written out: a three-operand einsum is about 4× slower here.)
+                outer = x_chunk[:, :, None] * dout_chunk[:, None, :]
+                dW += tf.reduce_sum(outer * masks, axis=0)
                 return chunk_index + 1, dW, dx_chunks
 
             _, dW, dx_chunks = tf.while_loop(
