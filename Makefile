@@ -39,7 +39,7 @@ course: $(STAMP)
 test: test-unit test-notebooks
 
 test-unit: $(STAMP)
-	CUDA_VISIBLE_DEVICES= $(BIN)/python -m pytest tests
+	CUDA_VISIBLE_DEVICES= $(BIN)/python -m pytest -m "not gpu" tests
 
 test-notebooks: $(STAMP)
 	CUDA_VISIBLE_DEVICES= $(BIN)/python -m pytest $(NBVAL) notebooks
@@ -54,6 +54,7 @@ bench: $(STAMP)
 	$(BIN)/python -m dcscratch.bench --out build/bench
 
 test-gpu: $(STAMP)
+	$(BIN)/python -c "from dcscratch.devices import has_gpu; import sys; sys.exit(0 if has_gpu() else 'make test-gpu: TensorFlow sees no GPU (see README, GPU)')"
 	$(BIN)/python -m pytest -m gpu tests
 	$(BIN)/python -m dcscratch.course build --build-dir build/gpu
 

@@ -38,3 +38,23 @@ def device_names():
     tf = quiet_tensorflow()
     return [f"/{device.device_type}:{device.name.rsplit(':', 1)[-1]}"
             for device in tf.config.list_logical_devices()]
+
+
+def split_cpu(count=2):
+    """Split the CPU into ``count`` logical devices, for trying ``tf.distribute`` without GPUs.
+
+    Must run before TensorFlow executes its first operation (logical devices are fixed at
+    start-up); returns the logical CPU names, e.g. ``["/CPU:0", "/CPU:1"]``.
+    """
+    from dcscratch.validation import check_positive_int
+
+    count = check_positive_int(count, "count")
+    tf = quiet_tensorflow()
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    try:
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration() for _ in range(count)])
+    except RuntimeError as error:
+        raise RuntimeError("split_cpu() must be called before TensorFlow runs any operation "
+                           "(restart the kernel and call it first).") from error
+    return [f"/CPU:{index}" for index in range(count)]

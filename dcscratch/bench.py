@@ -1,0 +1,354 @@
+"""The benchmark: DropConnect against the baseline a user would pick instead.
+
+    python -m dcscratch.bench [--out build/bench] [--quick] [--repeats 7]
+
+Writes ``bench.json``, ``bench.md`` (a Markdown table) and ``bench.png`` under ``--out``.
+It runs on the device TensorFlow prefers (the GPU when present) and names it in every
+row. Machines are noisy, so every comparison is a ratio against a baseline measured in
+the same run, and every time is the median of repeated runs interleaved across the
+candidates (a slow moment hits all candidates alike).
+
+Three sections:
+1. mask generation per way, in nanoseconds per weight, against the floor
+   ``tf.random.uniform`` of the same size;
+2. one training step of the paper's MNIST network (784→800→800→10, batch 128) with
+   ``Dense``, ``Dropout``, and ``DropConnectDense`` per batch and per example, as ratios
+   to ``Dense``, with peak memory;
+3. per-example masks stored whole (naive) against regenerated chunk by chunk (the
+   package's), in time and peak memory.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from dcscratch.tf_import import quiet_tensorflow
+
+FULL = {"mask_sizes": (100, 256, 512, 1024, 2048), "layers": (784, 800, 800, 10), "batch": 128}
+QUICK = {"mask_sizes": (100, 256, 512), "layers": (64, 256, 256, 10), "batch": 32}
+MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (example)")
+PER_EXAMPLE_VARIANTS = ("naive (stored masks)", "package (regenerated)")
+KEEP_PROB = 0.5
+
+
+def device_label(device):
+    """A readable name for ``device`` (``"/CPU:0"`` or ``"/GPU:0"``)."""
+    tf = quiet_tensorflow()
+    if "GPU" in device:
+        gpu = tf.config.list_physical_devices("GPU")[0]
+        return f"GPU ({tf.config.experimental.get_device_details(gpu).get('device_name', 'GPU')})"
+    return f"CPU ({os.cpu_count()} cores)"
+
+
+def sync(result):
+    """Wait until ``result`` (a tensor, an array, nested lists or a tuple) is computed."""
+    while isinstance(result, (tuple, list)):
+        result = result[0]
+    if hasattr(result, "numpy"):
+        # Fetching one element forces completion without copying the whole tensor.
+        result[(0,) * len(result.shape)].numpy()
+
+
+def median_interleaved(candidates, repeats):
+    """``{name: median seconds}``: each round runs every candidate once, order rotating."""
+    for function in candidates.values():
+        sync(function())  # trace, compile and warm caches before timing
+    names = list(candidates)
+    times = {name: [] for name in names}
+    for round_index in range(repeats):
+        shift = round_index % len(names)
+        for name in names[shift:] + names[:shift]:
+            start = time.perf_counter()
+            sync(candidates[name]())
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+# ---------------------------------------------------------------- 1. masks
+def mask_candidates(size):
+    """The ways' ``bernoulli_mask`` for a ``size × size`` matrix, and the floor."""
+    from dcscratch import numpy_way, python_way, tf_easy_way, tf_hard_way
+
+    tf = quiet_tensorflow()
+    shape = (size, size)
+    weights = tf.random.stateless_normal(shape, seed=[0, 0])
+    return {
+        "python": lambda: python_way.bernoulli_mask(shape, KEEP_PROB),
+        "numpy": lambda: numpy_way.bernoulli_mask(shape, KEEP_PROB),
+        "tf-hard": tf.function(lambda: tf_hard_way.bernoulli_mask(shape, KEEP_PROB)),
+        "tf-easy": tf.function(lambda: tf_easy_way.bernoulli_mask(shape, KEEP_PROB)),
+        "tf-easy dropconnect": tf.function(lambda: tf_easy_way.dropconnect(weights, KEEP_PROB)),
+        "floor (tf.random.uniform)": tf.function(lambda: tf.random.uniform(shape)),
+    }
+
+
+def bench_masks(sizes, repeats, device):
+    rows = []
+    tf = quiet_tensorflow()
+    for size in sizes:
+        with tf.device(device):
+            seconds = median_interleaved(mask_candidates(size), repeats)
+        floor = seconds["floor (tf.random.uniform)"]
+        for way, value in seconds.items():
+            rows.append({"size": f"{size}x{size}", "way": way,
+                         "ns_per_weight": value / size**2 * 1e9,
+                         "ratio_to_floor": value / floor})
+    return rows
+
+
+# ---------------------------------------------------------------- 2. training step
+def build_model(variant, layers, seed=0):
+    """The MLP of ``layers`` widths with hidden layers of the given variant."""
+    import keras
+
+    from dcscratch.keras_layer import DropConnectDense
+
+    keras.utils.set_random_seed(seed)
+    stack = [keras.Input((layers[0],))]
+    for width in layers[1:-1]:
+        if variant == "Dense":
+            stack.append(keras.layers.Dense(width, activation="relu"))
+        elif variant == "Dropout":
+            stack += [keras.layers.Dense(width, activation="relu"),
+                      keras.layers.Dropout(1 - KEEP_PROB)]  # Keras wants the drop rate
+        else:
+            mask = "example" if "example" in variant else "batch"
+            stack.append(DropConnectDense(width, KEEP_PROB, activation="relu", mask=mask))
+    stack.append(keras.layers.Dense(layers[-1]))
+    return keras.Sequential(stack)
+
+
+def training_step(model, batch, layers):
+    """A ``tf.function`` running one SGD step of ``model`` on a fixed random batch."""
+    import keras
+
+    tf = quiet_tensorflow()
+    x = tf.random.stateless_normal((batch, layers[0]), seed=[1, 1])
+    y = tf.random.stateless_uniform((batch,), seed=[2, 2], maxval=layers[-1], dtype=tf.int32)
+    optimizer = keras.optimizers.SGD(0.01)
+    loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = loss_function(y, model(x, training=True))
+        optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables),
+                                      model.trainable_variables))
+        return loss
+
+    return step
+
+
+def per_example_step(variant, batch, layers):
+    """Forward and backward of one per-example DropConnect layer ``layers[0]→layers[1]``."""
+    from dcscratch.per_example import per_example_matmul, per_example_matmul_naive
+
+    tf = quiet_tensorflow()
+    function = per_example_matmul_naive if variant.startswith("naive") else per_example_matmul
+    x = tf.random.stateless_normal((batch, layers[0]), seed=[3, 3])
+    W = tf.Variable(tf.random.stateless_normal(layers[:2], seed=[4, 4]) * 0.05)
+    seed = tf.constant([5, 5], tf.int64)
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.nn.relu(function(x, W, KEEP_PROB, seed)))
+        return tape.gradient(loss, W)
+
+    return step
+
+
+def make_step(section, variant, batch, layers):
+    if section == "model":
+        return training_step(build_model(variant, layers), batch, layers)
+    return per_example_step(variant, batch, layers)
+
+
+def peak_memory_mb(section, variant, batch, layers, device):
+    """Peak memory of three steps above the resting footprint, in MB.
+
+    On a GPU TensorFlow's allocator reports its peak. On a CPU it does not, so the steps
+    run in a fresh process whose peak resident set size (Linux's ``VmHWM``) is compared
+    with its resident size before them.
+    """
+    tf = quiet_tensorflow()
+    if "GPU" in device:
+        with tf.device(device):
+            step = make_step(section, variant, batch, layers)
+            tf.config.experimental.reset_memory_stats("GPU:0")
+            base = tf.config.experimental.get_memory_info("GPU:0")["current"]
+            for _ in range(3):
+                sync(step())
+            return (tf.config.experimental.get_memory_info("GPU:0")["peak"] - base) / 2**20
+    request = json.dumps({"section": section, "variant": variant, "batch": batch,
+                          "layers": list(layers)})
+    result = subprocess.run([sys.executable, "-m", "dcscratch.bench", "--memory-probe", request],
+                            capture_output=True, text=True, timeout=600,
+                            env={**os.environ, "CUDA_VISIBLE_DEVICES": ""})
+    if result.returncode != 0:
+        raise RuntimeError(f"memory probe failed for {variant}:\n{result.stderr[-2000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])["peak_mb"]
+
+
+def _status_mb(field):
+    """A memory field of /proc/self/status (``VmRSS``, ``VmHWM``) in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024  # the kernel reports kB
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
+def memory_probe(request):
+    """Child process of :func:`peak_memory_mb` on a CPU: prints ``{"peak_mb": ...}``.
+
+    One warm-up step first (tracing and the runtime's one-off allocations), then the peak
+    resident size is reset (writing 5 to /proc/self/clear_refs) and three steps measured.
+    """
+    request = json.loads(request)
+    step = make_step(request["section"], request["variant"], request["batch"],
+                     tuple(request["layers"]))
+    sync(step())
+    resting = _status_mb("VmRSS")
+    with open("/proc/self/clear_refs", "w") as clear_refs:
+        clear_refs.write("5")  # resets VmHWM, the peak resident set size, to the current size
+    for _ in range(3):
+        sync(step())
+    print(json.dumps({"peak_mb": _status_mb("VmHWM") - resting}))
+
+
+def bench_section(section, variants, baseline, batch, layers, repeats, device, memory=True):
+    tf = quiet_tensorflow()
+    with tf.device(device):
+        steps = {variant: make_step(section, variant, batch, layers) for variant in variants}
+        seconds = median_interleaved(steps, repeats)
+    rows = []
+    for variant in variants:
+        row = {"variant": variant, "ms_per_step": seconds[variant] * 1e3,
+               "time_ratio": seconds[variant] / seconds[baseline]}
+        if memory:
+            row["peak_mb"] = peak_memory_mb(section, variant, batch, layers, device)
+        rows.append(row)
+    if memory:
+        for row in rows:
+            base = next(r["peak_mb"] for r in rows if r["variant"] == baseline)
+            row["memory_ratio"] = row["peak_mb"] / base if base > 0 else float("nan")
+    return rows
+
+
+# ---------------------------------------------------------------- report
+def per_example_mask_bytes(batch, fan_in, fan_out):
+    """Bytes of per-example masks for one layer: as float32, as bits, and one chunk of 8."""
+    from dcscratch.per_example import DEFAULT_CHUNK_SIZE
+
+    entries = batch * fan_in * fan_out
+    return {"entries": entries, "float32": 4 * entries, "bits": entries / 8,
+            "one_chunk_float32": 4 * DEFAULT_CHUNK_SIZE * fan_in * fan_out}
+
+
+def run(quick=False, repeats=7, device=None, memory=True):
+    """Run the benchmark and return its results as a dict (also what ``bench.json`` holds)."""
+    from dcscratch.devices import preferred_device
+
+    settings = QUICK if quick else FULL
+    device = device or preferred_device()
+    label = device_label(device)
+    started = time.perf_counter()
+    masks = bench_masks(settings["mask_sizes"], repeats, device)
+    models = bench_section("model", MODEL_VARIANTS, "Dense", settings["batch"],
+                           settings["layers"], repeats, device, memory)
+    per_example = bench_section("per_example", PER_EXAMPLE_VARIANTS, PER_EXAMPLE_VARIANTS[0],
+                                settings["batch"], settings["layers"], repeats, device, memory)
+    for row in masks + models + per_example:
+        row["device"] = label
+    return {"device": label, "settings": {**settings, "repeats": repeats, "keep_prob": KEEP_PROB},
+            "masks": masks, "training_step": models, "per_example": per_example,
+            "mask_memory": per_example_mask_bytes(settings["batch"], *settings["layers"][:2]),
+            "seconds": time.perf_counter() - started}
+
+
+def markdown(results):
+    """The results as Markdown tables."""
+    settings = results["settings"]
+    lines = [f"Device: {results['device']}; keep_prob {settings['keep_prob']}; medians of "
+             f"{settings['repeats']} interleaved runs.", "",
+             "**Mask generation** (nanoseconds per weight; ratio to `tf.random.uniform` of the "
+             "same size, measured in the same run)", "",
+             "| size | way | ns per weight | × floor | device |", "|---|---|---:|---:|---|"]
+    for row in results["masks"]:
+        lines.append(f"| {row['size']} | {row['way']} | {row['ns_per_weight']:.2f} | "
+                     f"{row['ratio_to_floor']:.2f} | {row['device']} |")
+    layers = "→".join(str(width) for width in settings["layers"])
+    for title, key, baseline in (
+            (f"**One training step**, {layers}, batch {settings['batch']}, float32, "
+             "`tf.function`, SGD", "training_step", "Dense"),
+            (f"**Per-example masks**, one {layers.split('→')[0]}→{layers.split('→')[1]} layer, "
+             f"batch {settings['batch']}, forward + backward", "per_example",
+             PER_EXAMPLE_VARIANTS[0])):
+        lines += ["", title, "", f"| variant | ms per step | time × {baseline} | "
+                  f"peak MB | memory × {baseline} | device |", "|---|---:|---:|---:|---:|---|"]
+        for row in results[key]:
+            peak = f"{row['peak_mb']:.0f}" if "peak_mb" in row else "–"
+            memory_ratio = f"{row['memory_ratio']:.2f}" if "memory_ratio" in row else "–"
+            lines.append(f"| {row['variant']} | {row['ms_per_step']:.1f} | "
+                         f"{row['time_ratio']:.2f} | {peak} | {memory_ratio} | {row['device']} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results):
+    """Figure: ns per weight against size for each way; step time ratios to Dense."""
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    ways = dict.fromkeys(row["way"] for row in results["masks"])
+    for way in ways:
+        rows = [row for row in results["masks"] if row["way"] == way]
+        sizes = [int(row["size"].split("x")[0]) ** 2 for row in rows]
+        left.plot(sizes, [row["ns_per_weight"] for row in rows], marker="o", label=way)
+    left.set(xscale="log", yscale="log", xlabel="weights in the mask",
+             ylabel="ns per weight", title=f"mask generation ({results['device']})")
+    left.legend(fontsize=7)
+    left.grid(alpha=0.3, which="both")
+    rows = results["training_step"] + results["per_example"]
+    right.barh([row["variant"] for row in rows], [row["time_ratio"] for row in rows],
+               color=["C0"] * len(results["training_step"]) + ["C1"] * len(results["per_example"]))
+    right.axvline(1, color="k", lw=0.8)
+    right.set(xscale="log", xlabel="time ratio (blue: × Dense step, orange: × naive)",
+              title="training step")
+    fig.tight_layout()
+    return fig
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m dcscratch.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="build/bench", help="output folder")
+    parser.add_argument("--quick", action="store_true", help="classroom sizes, a few seconds")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved runs per median")
+    parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.memory_probe:
+        memory_probe(args.memory_probe)
+        return 0
+    if args.repeats < 1:
+        parser.error(f"Invalid value received for argument `--repeats`. Expected a positive "
+                     f"integer. Received: --repeats={args.repeats}")
+    results = run(quick=args.quick, repeats=args.repeats)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "bench.json").write_text(json.dumps(results, indent=2))
+    (out / "bench.md").write_text(markdown(results))
+    plot(results).savefig(out / "bench.png", dpi=120)
+    print(markdown(results))
+    print(f"Written: {out / 'bench.md'}, {out / 'bench.json'}, {out / 'bench.png'} "
+          f"({results['seconds']:.0f} s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""The benchmark command: its timing protocol, its arithmetic and the files it writes."""
+import json
+
+import pytest
+
+from dcscratch import bench
+
+TINY = {"mask_sizes": (16, 32), "layers": (8, 16, 16, 4), "batch": 4}
+
+
+def test_median_interleaved_runs_every_candidate_equally_and_rotates_the_order():
+    calls = []
+    candidates = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    medians = bench.median_interleaved(candidates, repeats=3)
+    assert set(medians) == set("abc") and all(value >= 0 for value in medians.values())
+    assert calls[:3] == ["a", "b", "c"]                     # warm-up, one each
+    assert calls[3:] == list("abc") + list("bca") + list("cab")  # three rotated rounds
+
+
+def test_per_example_mask_arithmetic():
+    memory = bench.per_example_mask_bytes(batch=128, fan_in=784, fan_out=800)
+    assert memory["entries"] == 128 * 784 * 800 == 80_281_600
+    assert memory["float32"] == 4 * memory["entries"]
+    assert memory["bits"] == memory["entries"] / 8
+    assert memory["one_chunk_float32"] == 4 * 8 * 784 * 800
+
+
+def test_bench_writes_json_markdown_and_figure_with_a_device_on_every_row(tmp_path, monkeypatch):
+    monkeypatch.setattr(bench, "QUICK", TINY)
+    assert bench.main(["--quick", "--repeats", "1", "--out", str(tmp_path)]) == 0
+    results = json.loads((tmp_path / "bench.json").read_text())
+    assert {row["way"] for row in results["masks"]} == {
+        "python", "numpy", "tf-hard", "tf-easy", "tf-easy dropconnect", "floor (tf.random.uniform)"}
+    assert [row["variant"] for row in results["training_step"]] == list(bench.MODEL_VARIANTS)
+    assert [row["variant"] for row in results["per_example"]] == list(bench.PER_EXAMPLE_VARIANTS)
+    rows = results["masks"] + results["training_step"] + results["per_example"]
+    assert all(row["device"] == results["device"] for row in rows)
+    assert results["training_step"][0]["time_ratio"] == 1.0
+    assert all("peak_mb" in row and "memory_ratio" in row for row in results["per_example"])
+    markdown = (tmp_path / "bench.md").read_text()
+    assert markdown.count("| 16x16 |") == 6 and "time × Dense" in markdown
+    assert (tmp_path / "bench.png").stat().st_size > 10_000
+
+
+def test_bench_rejects_a_non_positive_repeat_count(capsys):
+    with pytest.raises(SystemExit):
+        bench.main(["--repeats", "0"])
+    assert "`--repeats`" in capsys.readouterr().err
