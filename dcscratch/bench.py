@@ -235,8 +235,8 @@ def bench_section(section, variants, baseline, batch, layers, repeats, device, m
             row["peak_mb"] = peak_memory_mb(section, variant, batch, layers, device)
         rows.append(row)
     if memory:
+        base = next(row["peak_mb"] for row in rows if row["variant"] == baseline)
         for row in rows:
-            base = next(r["peak_mb"] for r in rows if r["variant"] == baseline)
             row["memory_ratio"] = row["peak_mb"] / base if base > 0 else float("nan")
     return rows
 

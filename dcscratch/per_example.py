@@ -35,6 +35,19 @@ def _pad_to_chunks(x, chunk_size):
     return tf.reshape(padded, [num_chunks, chunk_size, -1]), num_chunks, batch
 
 
+def per_example_masks(batch, seed, chunk_size, in_features, out_features, keep_prob, dtype):
+    """Every example's 0/1 mask, shape ``(batch, in, out)``: the chunks' masks, stacked.
+
+    Example n's mask is row ``n % chunk_size`` of chunk ``n // chunk_size``, so this is the
+    mask :func:`per_example_matmul` uses for example n with the same seed and chunk size.
+    """
+    num_chunks = (batch + chunk_size - 1) // chunk_size
+    masks = tf.map_fn(
+        lambda c: chunk_masks(c, seed, chunk_size, in_features, out_features, keep_prob, dtype),
+        tf.range(num_chunks, dtype=tf.int64), fn_output_signature=dtype)
+    return tf.reshape(masks, [-1, in_features, out_features])[:batch]
+
+
 def per_example_matmul_naive(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
     """x_n @ (M_n⊙W) for every example n, with all masks stored (batch × in × out).
 
@@ -43,12 +56,9 @@ def per_example_matmul_naive(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZ
         seed: int64 tensor of shape [2]; chunk_size: how masks are grouped when drawn
             (must match :func:`per_example_matmul` to get the same masks).
     """
-    chunks, num_chunks, batch = _pad_to_chunks(x, chunk_size)
     in_features, out_features = W.shape
-    masks = tf.map_fn(
-        lambda c: chunk_masks(c, seed, chunk_size, in_features, out_features, keep_prob, W.dtype),
-        tf.range(num_chunks, dtype=tf.int64), fn_output_signature=W.dtype)
-    masks = tf.reshape(masks, [-1, in_features, out_features])[:batch]  # (batch, in, out)
+    masks = per_example_masks(tf.shape(x)[0], seed, chunk_size, in_features, out_features,
+                              keep_prob, W.dtype)
     return tf.einsum("ni,nio->no", x, masks * W)
 
 

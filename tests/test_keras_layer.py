@@ -10,7 +10,7 @@ import pytest
 
 from dcscratch import DropConnectDense, numpy_layers
 from dcscratch.keras_layer import batch_mask, gaussian_moments, masked_matmul
-from dcscratch.per_example import chunk_masks
+from dcscratch.per_example import per_example_masks
 from dcscratch.tf_common import tf
 
 from conftest import binomial_bound
@@ -132,9 +132,8 @@ def test_gradients_equal_the_numpy_layer_for_the_same_mask(mask):
         objective = tf.reduce_sum(out * dout)
     if mask == "batch":
         M = batch_mask((5, 4), 0.5, seed, tf.float64).numpy()
-    else:  # the per-example masks of chunks 0 and 1 (chunk_size 4), first 6 examples
-        M = np.concatenate([chunk_masks(c, seed, 4, 5, 4, 0.5, tf.float64).numpy()
-                            for c in range(2)])[:6]
+    else:
+        M = per_example_masks(6, seed, 4, 5, 4, 0.5, tf.float64).numpy()
     expected_out, cache = numpy_layers.dropconnect_forward(x, W, np.zeros(4), 0.5, mask=mask,
                                                            weight_mask=M)
     dx, dW, _ = numpy_layers.dropconnect_backward(dout, cache)
