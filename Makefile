@@ -3,6 +3,7 @@
 #   make test      unit tests, then nbval over every notebook (on the CPU)
 #   make lab       JupyterLab on the notebooks
 #   make refresh   re-execute the committed notebooks in place (maintainers)
+#   make lock      maintainers: re-resolve constraints.txt for Python 3.11-3.13
 #   make bench     the benchmark (device-dependent; writes under build/bench)
 #   make test-gpu  GPU-only tests, and every notebook executed on the GPU, not compared
 
@@ -17,20 +18,32 @@ export PYTHONHASHSEED := 0
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
          --nbval-cell-timeout 600
 
-.PHONY: install install-gpu course test test-unit test-notebooks lab refresh bench test-gpu clean
+.PHONY: install install-gpu lock course test test-unit test-notebooks lab refresh bench test-gpu clean
 
 install: $(STAMP)
 
 # pyproject.toml holds lower bounds; constraints.txt pins the exact versions that the
 # stored notebook outputs were produced with.
 $(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) dcscratch/supported_python.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python dcscratch/supported_python.py
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[$(EXTRAS)]'
 	@touch $@
 
 install-gpu:
 	$(MAKE) install EXTRAS=test,gpu
+
+# Maintainers: re-resolve constraints.txt for every supported Python at once, keeping the
+# current pins where they still fit (uv reads the existing file as its preferences).
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet 'uv==0.13.8'
+	cp constraints.txt constraints.txt.new
+	$(BIN)/uv pip compile pyproject.toml --extra test --extra gpu --universal \
+	    --python-version 3.11 --fork-strategy fewest --index-strategy unsafe-best-match \
+	    --no-header --no-annotate -o constraints.txt.new
+	{ sed -n '/^#/p' constraints.txt; cat constraints.txt.new; } > constraints.txt && rm constraints.txt.new
 
 course: $(STAMP)
 	$(BIN)/python -m dcscratch.course build
