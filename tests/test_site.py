@@ -178,8 +178,8 @@ def open_in_chromium(chromium, url, tmp_path):
     netlog = tmp_path / "netlog.json"
     result = subprocess.run(
         [chromium, "--headless", "--disable-gpu", "--no-sandbox", "--disable-dev-shm-usage",
-         "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000",
+         "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+         "--virtual-time-budget=20000",  # time for MathJax and the search, in page time
          f"--log-net-log={netlog}", "--dump-dom", url],
         capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr[-2000:]
