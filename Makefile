@@ -1,5 +1,6 @@
 # The course's commands. Each creates .venv and installs on first use, then is quick.
-#   make course    execute every notebook fresh (copies under build/) and render HTML
+#   make course    execute every notebook fresh (copies under build/), build the website
+#   make site      rebuild only the website (build/html) from the last make course
 #   make test      unit tests, then nbval over every notebook (on the CPU)
 #   make lab       JupyterLab on the notebooks
 #   make refresh   re-execute the committed notebooks in place (maintainers)
@@ -18,7 +19,7 @@ export PYTHONHASHSEED := 0
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
          --nbval-cell-timeout 600
 
-.PHONY: install install-gpu lock course test test-unit test-notebooks lab refresh bench test-gpu clean
+.PHONY: install install-gpu lock course site test test-unit test-notebooks lab refresh bench test-gpu clean
 
 install: $(STAMP)
 
@@ -47,6 +48,9 @@ lock: $(STAMP)
 
 course: $(STAMP)
 	$(BIN)/python -m dcscratch.course build
+
+site: $(STAMP)
+	$(BIN)/python -m dcscratch.course site
 
 # CUDA_VISIBLE_DEVICES= hides any GPU: stored outputs are compared as produced on a CPU.
 test: test-unit test-notebooks

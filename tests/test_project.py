@@ -107,7 +107,7 @@ def test_nbval_skips_a_cell_marked_ignore_output_with_a_reason(tmp_path, root):
     assert result.returncode == 0, result.stdout
 
 
-def test_course_build_executes_copies_and_writes_an_index(tmp_path):
+def test_course_build_executes_copies_and_builds_the_website(tmp_path, capsys):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     for name, title in (("01_second.ipynb", "Second"), ("00_first.ipynb", "First")):
@@ -117,12 +117,19 @@ def test_course_build_executes_copies_and_writes_an_index(tmp_path):
         nbformat.write(notebook, notebooks / name)
     originals = {path.name: path.read_text() for path in notebooks.iterdir()}
     assert course.build(notebooks, tmp_path / "build") == 0
-    index = (tmp_path / "build" / "html" / "index.html").read_text()
-    assert index.index("00_first.html") < index.index("01_second.html")
-    assert "First ran" in (tmp_path / "build" / "html" / "00_first.html").read_text()
+    html = tmp_path / "build" / "html"
+    sidebar = (html / "index.html").read_text()
+    assert sidebar.index('href="notebooks/00_first.html"') < sidebar.index(
+        'href="notebooks/01_second.html"'), "the course's order"
+    assert "First ran" in (html / "notebooks" / "00_first.html").read_text()
     executed = nbformat.read(tmp_path / "build" / "notebooks" / "00_first.ipynb", as_version=4)
     assert executed.cells[1].execution_count == 1
     assert {path.name: path.read_text() for path in notebooks.iterdir()} == originals
+    printed = capsys.readouterr().out
+    # Where the site is, and how long each part took.
+    assert f"open {(html / 'index.html').resolve()}" in printed
+    assert re.search(r"all notebooks\s+[\d.]+ s", printed)
+    assert re.search(r"2 pages and the README\s+[\d.]+ s", printed)
 
 
 def test_course_build_stops_at_a_failing_cell_and_names_it(tmp_path, capsys):
