@@ -53,12 +53,12 @@ def hard_concrete_keep_prob(gate_logit, temperature):
 
 
 def hard_concrete_test_gate(gate_logit):
-    """Deterministic gate min(1, max(0, sigmoid(log α)(ζ − γ) + γ)), Louizos et al. (2018) eq. 13."""
+    """Deterministic gate min(1, max(0, sigmoid(log α)(ζ − γ) + γ)), Louizos et al. eq. 13."""
     return ops.clip(ops.sigmoid(gate_logit) * (STRETCH_HIGH - STRETCH_LOW) + STRETCH_LOW, 0.0, 1.0)
 
 
 class _GatedDense(keras.layers.Layer):
-    """``activation(x @ (z⊙W) + b)``; subclasses say what the gate z is in training and inference."""
+    """``activation(x @ (z⊙W) + b)``; subclasses define the gate z for training and inference."""
 
     def __init__(self, units, *, keep_prob, temperature, connection_penalty, activation=None,
                  use_bias=True, seed=None, kernel_initializer="glorot_uniform",
@@ -104,7 +104,7 @@ class _GatedDense(keras.layers.Layer):
         self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def uniform_noise(self):
-        """Fresh U[ε, 1 − ε] noise of the kernel's shape: one gate sample per connection per call."""
+        """Fresh U[ε, 1 − ε] noise of the kernel's shape: one sample per connection per call."""
         return keras.random.uniform(ops.shape(self.kernel), minval=UNIFORM_EPSILON,
                                     maxval=1.0 - UNIFORM_EPSILON, seed=self.seed_generator)
 

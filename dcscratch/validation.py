@@ -71,7 +71,7 @@ def check_positive_int(value, argument):
 
 
 def check_real(value, argument, *, minimum, include_minimum):
-    """Return ``value`` as a float after checking it is a finite real number >= (or >) ``minimum``."""
+    """Return ``value`` as a float after checking it is finite and >= (or >) ``minimum``."""
     bound = ">=" if include_minimum else ">"
     expected = f"a finite real number {bound} {minimum}"
     if isinstance(value, bool) or not isinstance(value, numbers.Real):

@@ -68,11 +68,12 @@ def test_test_time_gate_is_the_clipped_stretched_sigmoid_of_eq_13():
     np.testing.assert_allclose(hard_concrete_test_gate(gate_logit).numpy(), expected, atol=1e-6)
 
 
-# --- gradients reach the logits --------------------------------------------------------------------
+# --- gradients reach the logits ------------------------------------------------------------
 
-@pytest.mark.parametrize("layer", [ConcreteDropConnectDense(5, learn_keep_prob="layer", seed=0),
-                                   ConcreteDropConnectDense(5, learn_keep_prob="connection", seed=0),
-                                   L0GateDense(5, seed=0)], ids=["layer", "connection", "l0"])
+@pytest.mark.parametrize("layer", [
+    ConcreteDropConnectDense(5, learn_keep_prob="layer", seed=0),
+    ConcreteDropConnectDense(5, learn_keep_prob="connection", seed=0),
+    L0GateDense(5, seed=0)], ids=["layer", "connection", "l0"])
 def test_gradients_with_respect_to_the_logits_are_finite_and_nonzero_in_training(layer):
     x = tf.random.stateless_normal((16, 8), seed=[5, 6])
     layer(x)  # build
@@ -153,7 +154,7 @@ def test_l0_inference_is_deterministic_in_0_1_with_exact_zeros_after_training_wi
     assert training_gates.min() >= 0.0 and training_gates.max() <= 1.0
 
 
-# --- Keras behaviour --------------------------------------------------------------------------------
+# --- Keras behaviour ------------------------------------------------------------
 
 @pytest.mark.parametrize("Layer, extra", [
     (ConcreteDropConnectDense, {"learn_keep_prob": "connection"}), (L0GateDense, {})])
@@ -194,9 +195,11 @@ def test_keras_file_round_trip_and_weights_by_name(tmp_path, Layer, logit_name):
 BAD_ARGUMENTS = [
     ({"units": 0}, ValueError, "units"), ({"units": 2.5}, TypeError, "units"),
     ({"keep_prob": 0.0}, ValueError, "keep_prob"), ({"keep_prob": 1.0}, ValueError, "keep_prob"),
-    ({"keep_prob": 1.5}, ValueError, "keep_prob"), ({"keep_prob": math.nan}, ValueError, "keep_prob"),
+    ({"keep_prob": 1.5}, ValueError, "keep_prob"),
+    ({"keep_prob": math.nan}, ValueError, "keep_prob"),
     ({"keep_prob": "0.5"}, TypeError, "keep_prob"),
-    ({"temperature": 0.0}, ValueError, "temperature"), ({"temperature": -1}, ValueError, "temperature"),
+    ({"temperature": 0.0}, ValueError, "temperature"),
+    ({"temperature": -1}, ValueError, "temperature"),
     ({"temperature": math.inf}, ValueError, "temperature"),
     ({"temperature": math.nan}, ValueError, "temperature"),
     ({"temperature": "hot"}, TypeError, "temperature"),
