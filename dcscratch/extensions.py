@@ -31,11 +31,13 @@ def logit(probability):
 
 
 def relaxed_bernoulli(keep_logit, uniform, temperature):
-    """Binary Concrete sample in (0, 1): sigmoid((keep_logit + log u − log(1 − u)) / temperature).
+    """Binary Concrete sample: sigmoid((keep_logit + log u − log(1 − u)) / temperature).
 
-    Maddison et al. (2017), Binary Concrete; Gal et al. (2017), Concrete Dropout §3. It is above
-    1/2 exactly when a Bernoulli(sigmoid(keep_logit)) draw with the same u is 1, and tends to
-    that draw as temperature → 0; unlike the draw, it is differentiable in keep_logit.
+    Maddison et al. (2017), Binary Concrete; Gal et al. (2017), Concrete Dropout §3. With
+    keep_prob = sigmoid(keep_logit), it is above 1/2 exactly when the Bernoulli draw
+    ``u > 1 − keep_prob`` keeps the connection, and tends to that draw as temperature → 0;
+    unlike the draw, it is differentiable in keep_logit. Values lie in (0, 1), reaching 0 or 1
+    only through float rounding.
     """
     return ops.sigmoid((keep_logit + ops.log(uniform) - ops.log1p(-uniform)) / temperature)
 
