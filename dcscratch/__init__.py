@@ -10,7 +10,8 @@ from dcscratch.mlp import MLP
 
 __version__ = "0.1.0"
 
-__all__ = ["DropConnectDense", "MLP", "Splits", "load_dataset", "load_digits", "load_mnist",
+__all__ = ["ConcreteDropConnectDense", "DropConnectDense", "L0GateDense", "MLP", "Splits",
+           "load_dataset", "load_digits", "load_mnist",
            "numerical_gradient", "rel_error", "set_seeds", "__version__"]
 
 
@@ -19,6 +20,9 @@ def __getattr__(name):
     if name == "DropConnectDense":
         from dcscratch.keras_layer import DropConnectDense
         return DropConnectDense
+    if name in ("ConcreteDropConnectDense", "L0GateDense"):
+        from dcscratch import extensions
+        return getattr(extensions, name)
     if name == "set_seeds":
         from dcscratch.seeding import set_seeds
         return set_seeds

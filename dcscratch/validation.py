@@ -70,6 +70,19 @@ def check_positive_int(value, argument):
     return int(value)
 
 
+def check_real(value, argument, *, minimum, include_minimum):
+    """Return ``value`` as a float after checking it is finite and >= (or >) ``minimum``."""
+    bound = ">=" if include_minimum else ">"
+    expected = f"a finite real number {bound} {minimum}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(_invalid(argument, expected, value))
+    number = float(value)
+    if (math.isnan(number) or math.isinf(number) or number < minimum
+            or (number == minimum and not include_minimum)):
+        raise ValueError(_invalid(argument, expected, value))
+    return number
+
+
 def check_float_array(W, argument="W"):
     """Return ``W`` as a NumPy array after checking it is non-empty and floating point."""
     import numpy as np

@@ -1,0 +1,256 @@
+"""Learned connection gates (notebook 08): a keep probability that trains, and gates that stay shut.
+
+Both layers compute ``activation(x @ (z⊙W) + b)`` like ``DropConnectDense``; they differ in the
+gate z, and each keeps its three pieces side by side: the training-time sample, the penalty on
+the expected number of kept connections, and the deterministic rule used at inference.
+
+- ``ConcreteDropConnectDense``: z ~ relaxed Bernoulli(keep_prob) in training, so that gradients
+  reach keep_prob = sigmoid(keep_logit); keep_prob·W at inference (the mean rule).
+- ``L0GateDense``: z ~ hard concrete in training (Louizos, Welling and Kingma 2018); at inference
+  a deterministic gate in [0, 1] that is exactly 0 for connections that stay dropped.
+"""
+import math
+
+import keras
+from keras import ops
+
+from dcscratch.validation import (check_choice, check_keep_prob, check_positive_int, check_real,
+                                  check_seed, _invalid)
+
+LEARN_KEEP_PROB = ("layer", "connection")
+# Louizos et al.'s stretch interval (γ, ζ) = (-0.1, 1.1): stretching s from (0, 1) and clipping back
+# to [0, 1] puts probability mass on exactly 0 and exactly 1.
+STRETCH_LOW, STRETCH_HIGH = -0.1, 1.1
+# Uniform noise is drawn from [ε, 1 − ε] so that log u and log(1 − u) stay finite.
+UNIFORM_EPSILON = 1e-6
+
+
+def logit(probability):
+    """log(p / (1 − p)) for a Python float p in (0, 1)."""
+    return math.log(probability) - math.log1p(-probability)
+
+
+def relaxed_bernoulli(keep_logit, uniform, temperature):
+    """Binary Concrete sample: sigmoid((keep_logit + log u − log(1 − u)) / temperature).
+
+    Maddison et al. (2017), Binary Concrete; Gal et al. (2017), Concrete Dropout §3. With
+    keep_prob = sigmoid(keep_logit), it is above 1/2 exactly when the Bernoulli draw
+    ``u > 1 − keep_prob`` keeps the connection, and tends to that draw as temperature → 0;
+    unlike the draw, it is differentiable in keep_logit. Values lie in (0, 1), reaching 0 or 1
+    only through float rounding.
+    """
+    return ops.sigmoid((keep_logit + ops.log(uniform) - ops.log1p(-uniform)) / temperature)
+
+
+def hard_concrete(gate_logit, uniform, temperature):
+    """Hard concrete gate in [0, 1], Louizos et al. (2018) eq. 10: stretch to (γ, ζ), then clip."""
+    stretched = (relaxed_bernoulli(gate_logit, uniform, temperature)
+                 * (STRETCH_HIGH - STRETCH_LOW) + STRETCH_LOW)
+    return ops.clip(stretched, 0.0, 1.0)
+
+
+def hard_concrete_keep_prob(gate_logit, temperature):
+    """P(gate ≠ 0) = sigmoid(log α − β log(−γ/ζ)), Louizos et al. (2018) eq. 12."""
+    return ops.sigmoid(gate_logit - temperature * math.log(-STRETCH_LOW / STRETCH_HIGH))
+
+
+def hard_concrete_test_gate(gate_logit):
+    """Deterministic gate min(1, max(0, sigmoid(log α)(ζ − γ) + γ)), Louizos et al. eq. 13."""
+    return ops.clip(ops.sigmoid(gate_logit) * (STRETCH_HIGH - STRETCH_LOW) + STRETCH_LOW, 0.0, 1.0)
+
+
+class _GatedDense(keras.layers.Layer):
+    """``activation(x @ (z⊙W) + b)``; subclasses define the gate z for training and inference."""
+
+    def __init__(self, units, *, keep_prob, temperature, connection_penalty, activation=None,
+                 use_bias=True, seed=None, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = check_positive_int(units, "units")
+        self.keep_prob = check_keep_prob(keep_prob)
+        if self.keep_prob == 1.0:  # a logit of +inf: the gate could never learn to close
+            raise ValueError(_invalid("keep_prob", "a real number in the open interval (0, 1)",
+                                      keep_prob))
+        self.temperature = check_real(temperature, "temperature", minimum=0.0,
+                                      include_minimum=False)
+        self.connection_penalty = check_real(connection_penalty, "connection_penalty",
+                                             minimum=0.0, include_minimum=True)
+        self.activation = keras.activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.seed = check_seed(seed)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2)
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError("Invalid value received for argument `inputs`. Expected a known "
+                             f"last dimension. Received: input_shape={input_shape}")
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias", shape=(self.units,), initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.build_gate(input_dim)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    def uniform_noise(self):
+        """Fresh U[ε, 1 − ε] noise of the kernel's shape: one sample per connection per call."""
+        return keras.random.uniform(ops.shape(self.kernel), minval=UNIFORM_EPSILON,
+                                    maxval=1.0 - UNIFORM_EPSILON, seed=self.seed_generator)
+
+    def call(self, inputs, training=False):
+        gate = self.training_gate() if training else self.inference_gate()
+        if self.connection_penalty > 0:
+            # The blog's "punish connections": λ · E[number of kept connections].
+            self.add_loss(self.connection_penalty * self.expected_kept_connections())
+        outputs = ops.matmul(inputs, gate * self.kernel)
+        if self.bias is not None:
+            outputs = outputs + self.bias
+        return self.activation(outputs) if self.activation is not None else outputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "keep_prob": self.keep_prob,
+            "temperature": self.temperature,
+            "connection_penalty": self.connection_penalty,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "seed": self.seed,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+        })
+        return config
+
+
+@keras.saving.register_keras_serializable(package="dcscratch")
+class ConcreteDropConnectDense(_GatedDense):
+    """DropConnect whose keep probability is learned through a relaxed Bernoulli mask.
+
+    keep_prob = sigmoid(keep_logit) is a trainable weight, one for the layer or one per connection.
+    In training each connection's gate is a relaxed Bernoulli sample (``relaxed_bernoulli``), so
+    the loss has a gradient with respect to keep_logit; ``connection_penalty`` times
+    ``expected_kept_connections()`` is added to the loss (``add_loss``). At inference the layer
+    uses keep_prob·W, the mean rule of ``DropConnectDense``. Gal et al.'s Concrete Dropout adds
+    a KL-derived weight and entropy term instead; here the only penalty is the connection count.
+
+    Args:
+        units: positive integer, dimensionality of the output space.
+        keep_prob: float in (0, 1), the initial probability that a connection is kept.
+        learn_keep_prob: ``"layer"`` (one keep_logit, shape ``()``) or ``"connection"`` (one per
+            weight, shape ``(input_dim, units)``).
+        temperature: float > 0; smaller makes samples closer to 0/1 and gradients noisier.
+        connection_penalty: float >= 0, loss added per expected kept connection.
+        activation, use_bias, seed, kernel_initializer, bias_initializer, kernel_regularizer,
+        bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: as for
+            ``DropConnectDense``.
+
+    Call arguments:
+        inputs: tensor of shape ``(batch, ..., input_dim)``.
+        training: Python boolean; True samples gates, False uses keep_prob·W.
+
+    Weights: ``layer.kernel`` (input_dim, units), ``layer.bias`` (units,), ``layer.keep_logit``.
+    """
+
+    def __init__(self, units, *, keep_prob=0.5, learn_keep_prob="layer", temperature=0.1,
+                 connection_penalty=0.0, **kwargs):
+        super().__init__(units, keep_prob=keep_prob, temperature=temperature,
+                         connection_penalty=connection_penalty, **kwargs)
+        self.learn_keep_prob = check_choice(learn_keep_prob, LEARN_KEEP_PROB, "learn_keep_prob")
+
+    def build_gate(self, input_dim):
+        shape = () if self.learn_keep_prob == "layer" else (input_dim, self.units)
+        self.keep_logit = self.add_weight(name="keep_logit", shape=shape,
+                                          initializer=keras.initializers.Constant(
+                                              logit(self.keep_prob)))
+
+    def learned_keep_prob(self):
+        """sigmoid(keep_logit): shape ``()`` or ``(input_dim, units)``."""
+        return ops.sigmoid(self.keep_logit)
+
+    def training_gate(self):
+        return relaxed_bernoulli(self.keep_logit, self.uniform_noise(), self.temperature)
+
+    def inference_gate(self):
+        return self.learned_keep_prob()  # E[Bernoulli(keep_prob)]: the mean rule
+
+    def expected_kept_connections(self):
+        """Σ keep_prob over every connection (a scalar tensor)."""
+        return ops.sum(ops.broadcast_to(self.learned_keep_prob(), ops.shape(self.kernel)))
+
+    def get_config(self):
+        return {**super().get_config(), "learn_keep_prob": self.learn_keep_prob}
+
+
+@keras.saving.register_keras_serializable(package="dcscratch")
+class L0GateDense(_GatedDense):
+    """Dense layer with one hard concrete gate per connection, trained with an expected-L0 penalty.
+
+    Louizos, Welling and Kingma (2018). In training each gate is a hard concrete sample
+    (``hard_concrete``, eq. 10), exactly 0 or 1 with non-zero probability and differentiable in
+    between; ``connection_penalty`` times ``expected_kept_connections()`` (eq. 12) is added to the
+    loss. At inference the gates are deterministic (``inference_mask()``, eq. 13): values in
+    [0, 1], exactly zero for the connections that stay dropped.
+
+    Args:
+        units: positive integer, dimensionality of the output space.
+        keep_prob: float in (0, 1), the initial P(gate ≠ 0) of every connection (0.95 gives
+            sigmoid(log α) ≈ 0.8, Louizos et al.'s initial drop rate of 0.2).
+        temperature: float > 0, the hard concrete β (2/3 in the paper).
+        connection_penalty: float >= 0, loss added per expected non-zero gate (λ in eq. 12).
+        activation, use_bias, seed, kernel_initializer, bias_initializer, kernel_regularizer,
+        bias_regularizer, activity_regularizer, kernel_constraint, bias_constraint: as for
+            ``DropConnectDense``.
+
+    Call arguments:
+        inputs: tensor of shape ``(batch, ..., input_dim)``.
+        training: Python boolean; True samples gates, False uses the deterministic gates.
+
+    Weights: ``layer.kernel`` (input_dim, units), ``layer.bias`` (units,), ``layer.gate_logit``
+    (log α, shape (input_dim, units)).
+    """
+
+    def __init__(self, units, *, keep_prob=0.95, temperature=2 / 3, connection_penalty=0.0,
+                 **kwargs):
+        super().__init__(units, keep_prob=keep_prob, temperature=temperature,
+                         connection_penalty=connection_penalty, **kwargs)
+
+    def build_gate(self, input_dim):
+        # Invert eq. 12 so that every gate starts with P(gate ≠ 0) = keep_prob.
+        initial = logit(self.keep_prob) + self.temperature * math.log(-STRETCH_LOW / STRETCH_HIGH)
+        self.gate_logit = self.add_weight(name="gate_logit", shape=(input_dim, self.units),
+                                          initializer=keras.initializers.Constant(initial))
+
+    def training_gate(self):
+        return hard_concrete(self.gate_logit, self.uniform_noise(), self.temperature)
+
+    def inference_gate(self):
+        return hard_concrete_test_gate(self.gate_logit)
+
+    def inference_mask(self):
+        """The deterministic gates used at inference, shape ``(input_dim, units)``, in [0, 1]."""
+        return self.inference_gate()
+
+    def expected_kept_connections(self):
+        """Σ P(gate ≠ 0) over every connection (a scalar tensor), eq. 12."""
+        return ops.sum(hard_concrete_keep_prob(self.gate_logit, self.temperature))
