@@ -170,7 +170,7 @@ def make_step(section, variant, batch, layers):
 
 
 def peak_memory_mb(section, variant, batch, layers, device):
-    """Peak memory of three steps above the resting footprint, in MB.
+    """Peak memory of three steps above the resting footprint, in MiB (2**20 bytes).
 
     On a GPU TensorFlow's allocator reports its peak. On a CPU it does not, so the steps
     run in a fresh process whose peak resident set size (Linux's ``VmHWM``) is compared
@@ -196,11 +196,11 @@ def peak_memory_mb(section, variant, batch, layers, device):
 
 
 def _status_mb(field):
-    """A memory field of /proc/self/status (``VmRSS``, ``VmHWM``) in MB."""
+    """A memory field of /proc/self/status (``VmRSS``, ``VmHWM``) in MiB."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024  # the kernel reports kB
+                return int(line.split()[1]) / 1024  # the kernel reports kB, which are KiB
     raise RuntimeError(f"/proc/self/status has no {field}")
 
 
@@ -291,7 +291,7 @@ def markdown(results):
              f"batch {settings['batch']}, forward + backward", "per_example",
              PER_EXAMPLE_VARIANTS[0])):
         lines += ["", title, "", f"| variant | ms per step | time × {baseline} | "
-                  f"peak MB | memory × {baseline} | device |", "|---|---:|---:|---:|---:|---|"]
+                  f"peak MiB | memory × {baseline} | device |", "|---|---:|---:|---:|---:|---|"]
         for row in results[key]:
             peak = f"{row['peak_mb']:.0f}" if "peak_mb" in row else "–"
             memory_ratio = f"{row['memory_ratio']:.2f}" if "memory_ratio" in row else "–"

@@ -2,7 +2,7 @@
 
 With a mask per example (the paper's choice) the pre-activation of example n is
 x_n @ (M_n⊙W). Materialising every M_n costs batch·in·out numbers: 80 million
-floats (320 MB) for a 784→800 layer at batch 128. Here the masks are drawn chunk
+floats (306 MiB) for a 784→800 layer at batch 128. Here the masks are drawn chunk
 by chunk of the batch from a stateless seed, used, and thrown away; the backward
 pass draws the same masks again from the same seed (the paper saved memory by
 storing masks as bits; regenerating them stores nothing).

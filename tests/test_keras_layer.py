@@ -50,6 +50,24 @@ def test_batch_masks_are_shared_and_example_masks_differ_within_a_batch():
     assert len({row.tobytes() for row in own}) == 16
 
 
+@pytest.mark.parametrize("mask", ["batch", "example"])
+def test_bias_is_never_masked_unlike_the_papers_w_with_its_bias_column(mask):
+    # Wan et al. fold the bias into W (a column for a fixed input of 1), so their masks drop it;
+    # DropConnectDense masks the kernel only. W = 1 on an identity input makes the output the
+    # mask plus the bias: every entry is 0.25 (dropped connection) or 1.25 (kept), never 0 or 1.
+    layer = DropConnectDense(40, 0.5, mask=mask, kernel_initializer="ones", seed=4,
+                             bias_initializer=keras.initializers.Constant(0.25))
+    x = tf.constant(np.eye(30, dtype=np.float32))
+    with tf.GradientTape() as tape:
+        out = layer(x, training=True)
+        total = tf.reduce_sum(out)
+    values = out.numpy()
+    assert set(np.unique(values)) == {0.25, 1.25}
+    assert abs((values == 1.25).mean() - 0.5) < binomial_bound(values.size, 0.5)
+    # Every example's bias gradient is 1 per unit, however many connections were dropped.
+    np.testing.assert_array_equal(tape.gradient(total, layer.bias).numpy(), np.full(40, 30.0))
+
+
 def test_fit_evaluate_and_predict_honour_the_training_flag():
     layer = DropConnectDense(8, 0.5, seed=3, kernel_initializer="ones", bias_initializer="zeros")
     model = keras.Sequential([keras.Input((5,)), layer])

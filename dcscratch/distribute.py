@@ -1,0 +1,58 @@
+"""Masks under ``tf.distribute``: what each replica of a strategy draws in one training call."""
+import keras
+import numpy as np
+
+from dcscratch.keras_layer import DropConnectDense
+from dcscratch.tf_import import quiet_tensorflow
+
+
+def replica_masks(strategy, *, examples=8, features=32, units=64, keep_prob=0.5, seed=0):
+    """One training call of a seeded ``DropConnectDense`` and a seeded Keras ``Dropout`` per replica.
+
+    The global batch is ``examples`` identical rows of ones, split between the replicas. The
+    DropConnect layer (per-example masks, W = 1, no bias) then outputs, for each example and
+    unit, the number of kept connections: identical rows mean identical masks. Used by notebook
+    05 and by ``tests/mirrored_masks.py``.
+
+    Args:
+        strategy: a ``tf.distribute`` strategy, e.g. ``MirroredStrategy(["/CPU:0", "/CPU:1"])``.
+        examples: size of the global batch; divisible by the number of replicas.
+        features, units: the layer's input and output sizes.
+        keep_prob: probability that a connection is kept (Dropout gets ``rate = 1 - keep_prob``).
+        seed: the seed of both layers.
+
+    Returns:
+        dict: ``replicas``, ``examples_per_replica`` (list), ``distinct_dropconnect_rows`` among
+        the global batch, ``dropconnect_replicas_equal`` and ``keras_dropout_replicas_equal``
+        (every replica returned the same array), ``kept_fraction`` of all DropConnect
+        connections and the number of mask ``entries`` it is measured on.
+    """
+    tf = quiet_tensorflow()
+    with strategy.scope():
+        layer = DropConnectDense(units, keep_prob, mask="example", seed=seed,
+                                 kernel_initializer="ones", use_bias=False)
+        layer.build((None, features))
+        rate = 1 - keep_prob  # Keras's drop rate
+        dropout = keras.layers.Dropout(rate, seed=seed)
+    batch = tf.data.Dataset.from_tensor_slices(tf.ones((examples, features))).batch(examples)
+    identical = next(iter(strategy.experimental_distribute_dataset(batch)))
+
+    @tf.function
+    def step(inputs):
+        return layer(inputs, training=True), dropout(inputs, training=True)
+
+    dropconnect_out, dropout_out = strategy.run(step, args=(identical,))
+    dropconnect = [t.numpy() for t in strategy.experimental_local_results(dropconnect_out)]
+    keras_dropout = [t.numpy() for t in strategy.experimental_local_results(dropout_out)]
+    rows = np.concatenate(dropconnect)
+    return {
+        "replicas": len(dropconnect),
+        "examples_per_replica": [len(part) for part in dropconnect],
+        "distinct_dropconnect_rows": len({row.tobytes() for row in rows}),
+        "dropconnect_replicas_equal": all(np.array_equal(dropconnect[0], part)
+                                          for part in dropconnect[1:]),
+        "keras_dropout_replicas_equal": all(np.array_equal(keras_dropout[0], part)
+                                            for part in keras_dropout[1:]),
+        "kept_fraction": float(rows.mean() / features),
+        "entries": int(rows.size * features),
+    }
