@@ -7,6 +7,8 @@
 #   make lock      maintainers: re-resolve constraints.txt for Python 3.11-3.13
 #   make bench     the benchmark (device-dependent; writes under build/bench)
 #   make test-gpu  GPU-only tests, and every notebook executed on the GPU, not compared
+#   make exercises student copies and autograders from exercises/*.ipynb (build/exercises/)
+#   make grade SUBMISSIONS=dir   grade a folder of submitted notebooks (build/grades/*.csv)
 
 PYTHON ?= python3
 VENV := .venv
@@ -46,7 +48,7 @@ lock: $(STAMP)
 	    --no-header --no-annotate -o constraints.txt.new
 	{ sed -n '/^#/p' constraints.txt; cat constraints.txt.new; } > constraints.txt && rm constraints.txt.new
 
-course: $(STAMP)
+course: $(STAMP) exercises
 	$(BIN)/python -m dcscratch.course build
 
 site: $(STAMP)
@@ -74,6 +76,24 @@ test-gpu: $(STAMP)
 	$(BIN)/python -c "from dcscratch.devices import has_gpu; import sys; sys.exit(0 if has_gpu() else 'make test-gpu: TensorFlow sees no GPU (see README, GPU)')"
 	$(BIN)/python -m pytest -m gpu tests
 	$(BIN)/python -m dcscratch.course build --build-dir build/gpu
+
+# Exercises: otter assign on every master (it also grades the solutions against every test,
+# public and hidden, and stops if one fails). No PDFs, no network.
+EXERCISES := $(wildcard exercises/*.ipynb)
+.PHONY: exercises grade
+
+exercises: $(STAMP)
+	@for master in $(EXERCISES); do \
+	  stem=$$(basename $$master .ipynb); \
+	  rm -rf build/exercises/$$stem; \
+	  echo "otter assign $$master -> build/exercises/$$stem"; \
+	  $(BIN)/otter assign --no-pdfs $$master build/exercises/$$stem || exit 1; \
+	done
+
+# Grades every .ipynb in SUBMISSIONS with otter, no Docker; one CSV per exercise in build/grades.
+grade: $(STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks"; exit 2; }
+	$(BIN)/python exercises/grade.py "$(SUBMISSIONS)" --autograders build/exercises --out build/grades
 
 clean:
 	rm -rf build

@@ -1,0 +1,191 @@
+"""Plausible wrong answers to the exercises, which their tests must catch.
+
+WRONG_ANSWERS[master stem][question] lists answers a student could well write. Each replaces the
+question's answer cell in a copy of the student notebook; tests/test_exercises.py grades the copy
+and requires that the question loses points and that a failure message contains `hint` (the part
+of the message that tells the student what went wrong). Answers at the same position in their
+lists are graded together, in one notebook.
+"""
+from collections import namedtuple
+from textwrap import dedent
+
+WrongAnswer = namedtuple("WrongAnswer", "why source hint")
+
+
+def wrong(why, source, hint):
+    return WrongAnswer(why, dedent(source).strip(), hint)
+
+
+WRONG_ANSWERS = {
+    "01_from_dropout_to_dropconnect": {
+        "q1": [
+            wrong("variance with keep_prob² instead of keep_prob(1 − keep_prob)", """
+                def preactivation_moments(W, v, keep_prob):
+                    return keep_prob * W @ v, keep_prob ** 2 * (W * W) @ (v * v)
+                """, "Var[M_ij] = keep_prob(1 − keep_prob)"),
+            wrong("variance of the sum taken as the square of the summed terms", """
+                def preactivation_moments(W, v, keep_prob):
+                    return keep_prob * W @ v, keep_prob * (1 - keep_prob) * (W @ v) ** 2
+                """, "sampled masks"),
+        ],
+        "q2": [
+            wrong("coins tiled along the inputs: one row per input instead of per unit", """
+                def tied_row_mask(unit_coins, n_inputs):
+                    return np.tile(unit_coins, (n_inputs, 1))
+                """, "expected shape (d_out, d_in) = (4, 7)"),
+        ],
+        "q3": [
+            wrong("keep and drop swapped: counts the dropped weights", """
+                expected_kept = 200 * 0.7
+                kept_sd = (200 * 0.3 * 0.7) ** 0.5
+                """, "you counted the dropped weights"),
+            wrong("standard deviation without the square root", """
+                expected_kept = 60
+                kept_sd = 200 * 0.3 * 0.7
+                """, "take its square root"),
+        ],
+        "q4": [
+            wrong("the backward pass without the mask", """
+                def masked_product_grad_W(delta, v, M):
+                    return np.outer(delta, v)
+                """, "gradient check failed"),
+        ],
+        "q5": [
+            wrong("the factor inverted: keep_prob instead of 1 / keep_prob", """
+                mixing_factor = 0.8
+                """, "a simulation measures"),
+        ],
+    },
+    "02_plain_python": {
+        "q1": [
+            wrong("keep and drop swapped: a 1 with probability 1 − keep_prob", """
+                def bernoulli_mask_lists(rows, columns, keep_prob, seed):
+                    rng = random.Random(seed)
+                    return [[1 if rng.random() > keep_prob else 0 for _ in range(columns)]
+                            for _ in range(rows)]
+                """, "outside keep_prob ± 5 binomial standard deviations"),
+            wrong("the module's global generator: the seed is ignored", """
+                def bernoulli_mask_lists(rows, columns, keep_prob, seed):
+                    return [[1 if random.random() < keep_prob else 0 for _ in range(columns)]
+                            for _ in range(rows)]
+                """, "the same seed must give the same mask"),
+        ],
+        "q2": [
+            wrong("the mask scaled by 1/keep_prob (inverted convention)", """
+                def dropconnect_numpy(W, keep_prob, rng):
+                    keep = rng.random(W.shape) < keep_prob
+                    return np.where(keep, W / keep_prob, 0).astype(W.dtype)
+                """, "no division by keep_prob"),
+            wrong("the blog's integer mask: a float32 W comes back float64", """
+                def dropconnect_numpy(W, keep_prob, rng):
+                    return W * rng.binomial(1, keep_prob, W.shape)
+                """, "expected dtype float32 (that of W); got float64"),
+        ],
+        "q3": [
+            wrong("the backward pass without the mask in dW", """
+                def masked_dense_backward(dout, cache):
+                    x, W, M = cache
+                    return dout @ (M * W).T, x.T @ dout, dout.sum(axis=0)
+                """, "gradient check failed for dW"),
+            wrong("the backward pass without the mask in dx", """
+                def masked_dense_backward(dout, cache):
+                    x, W, M = cache
+                    return dout @ W.T, M * (x.T @ dout), dout.sum(axis=0)
+                """, "gradient check failed for dx"),
+        ],
+        "q4": [
+            wrong("assumes the product keeps W's float32", """
+                blog_result_dtype = np.float32
+                blog_result_megabytes = 784 * 800 * 4 / 2**20
+                """, "NumPy promotes float32 × int64"),
+        ],
+    },
+    "03_tensorflow_hard_way": {
+        "q1": [
+            wrong("logits in the wrong order: class 1 drawn with probability 1 − keep_prob", """
+                def hard_way_dropconnect(W, keep_prob):
+                    samples = tf.random.categorical(tf.math.log([[keep_prob, 1.0 - keep_prob]]),
+                                                    int(np.prod(W.shape)))
+                    return tf.cast(tf.reshape(samples, W.shape), W.dtype) * W
+                """, "outside keep_prob"),
+            wrong("the blog's cast to float32: a float64 W fails", """
+                def hard_way_dropconnect(W, keep_prob):
+                    samples = tf.random.categorical(tf.math.log([[1.0 - keep_prob, keep_prob]]),
+                                                    int(np.prod(W.shape)))
+                    return tf.cast(tf.reshape(samples, W.shape), tf.float32) * W
+                """, "cast the int64 samples to W.dtype"),
+        ],
+        "q2": [
+            wrong("differentiates with respect to M⊙W instead of W", """
+                def masked_loss_gradient(x, labels, W, M):
+                    masked = M * W
+                    with tf.GradientTape() as tape:
+                        tape.watch(masked)
+                        loss = tf.reduce_mean(
+                            tf.nn.sparse_softmax_cross_entropy_with_logits(labels, x @ masked))
+                    return tape.gradient(loss, masked)
+                """, "dropped weights got a non-zero gradient"),
+        ],
+        "q3": [
+            wrong("thinks the samples are int32", """
+                sample_dtype = tf.int32
+                bytes_per_sample = 4
+                """, "look at .dtype"),
+        ],
+    },
+    "04_tensorflow_easy_way": {
+        "q1": [
+            wrong("keep and drop swapped: keep_prob passed as the drop rate", """
+                def easy_dropconnect(W, keep_prob, seed):
+                    return tf.nn.experimental.stateless_dropout(W, rate=keep_prob, seed=seed) * keep_prob
+                """, "rate = 1 − keep_prob"),
+            wrong("no × keep_prob: the inverted convention", """
+                def easy_dropconnect(W, keep_prob, seed):
+                    return tf.nn.experimental.stateless_dropout(W, rate=1 - keep_prob, seed=seed)
+                """, "yours are W × 1.25"),
+        ],
+        "q2": [
+            wrong("divides by keep_prob instead of multiplying", """
+                def paper_to_inverted_kernel(W_paper, keep_prob):
+                    return W_paper / keep_prob
+                """, "inference differs"),
+        ],
+        "q3": [
+            wrong("inference with W, forgetting keep_prob", """
+                def mean_inference(layer, x):
+                    return layer.activation(x @ layer.kernel + layer.bias)
+                """, "mean kernel keep_prob·W"),
+        ],
+        "q4": [
+            wrong("reads the TF1 meaning: keep 80 %", """
+                positional_keep_fraction = 0.8
+                """, "the second argument of tf.nn.dropout is the drop rate"),
+        ],
+    },
+    "05_cpu_and_gpu": {
+        "q1": [
+            wrong("one mask shared by the whole batch where one per example was asked", """
+                def per_example_dropconnect(x, W, keep_prob, seed):
+                    mask = tf.cast(tf.random.stateless_uniform(tf.shape(W), seed=seed) < keep_prob, W.dtype)
+                    return x @ (mask * W)
+                """, "the mask is shared across the batch"),
+        ],
+        "q2": [
+            wrong("the memory of one mask, not one per example", """
+                def per_example_mask_bytes(batch, fan_in, fan_out):
+                    return 4 * fan_in * fan_out
+                """, "multiply by the batch size"),
+        ],
+        "q3": [
+            wrong("a stateful draw: the backward pass would see another mask", """
+                def chunk_mask(seed, chunk_index, shape, keep_prob):
+                    return tf.cast(tf.random.uniform(shape) < keep_prob, tf.float32)
+                """, "use a stateless op"),
+            wrong("the chunk index left out of the seed: every chunk shares a mask", """
+                def chunk_mask(seed, chunk_index, shape, keep_prob):
+                    return tf.cast(tf.random.stateless_uniform(shape, seed=[seed, 0]) < keep_prob,
+                                   tf.float32)
+                """, "put chunk_index into the seed"),
+        ],
+    },
+}
