@@ -37,6 +37,8 @@ from pathlib import Path
 import numpy as np
 
 SCHEMA_VERSION = 1
+# Where the committed results of ``--config full`` on the digits live (notebook 07 reads them).
+COMMITTED_DIGITS = Path(__file__).resolve().parents[1] / "results" / "digits"
 VARIANTS = ("no-drop", "dropout", "dropconnect-batch", "dropconnect-example",
             "dropconnect-gaussian")
 SWEEPS = ("width", "keep_prob", "train_size", "curves")
@@ -332,6 +334,7 @@ def write_json_atomic(path, data):
             json.dump(data, file, indent=1)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp's 0600 would make the results private
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -430,6 +433,13 @@ def paired_difference(results, variant, baseline="dropout", metric="test_error",
     return {"mean": mean, "sd": sd, "n": n, "low": mean - half_width, "high": mean + half_width}
 
 
+def verdict(difference):
+    """``"lower"``, ``"higher"`` or ``"within noise ..."`` for a :func:`paired_difference`."""
+    if difference["low"] <= 0 <= difference["high"]:
+        return "within noise (the interval holds 0)"
+    return "lower" if difference["high"] < 0 else "higher"
+
+
 # ---------------------------------------------------------------- report and plots
 def _percent(mean, sd, n):
     sd_text = "–" if math.isnan(sd) else f"{100 * sd:.2f}"
@@ -490,12 +500,9 @@ def markdown(results, command=None):
     for variant, baseline in comparisons:
         difference = paired_difference(results, variant, baseline)
         if difference["n"] > 1:
-            verdict = ("within noise (the interval holds 0)"
-                       if difference["low"] <= 0 <= difference["high"]
-                       else ("lower" if difference["high"] < 0 else "higher"))
             rows.append(f"| {variant} − {baseline} | {100 * difference['mean']:+.2f} | "
                         f"[{100 * difference['low']:+.2f}, {100 * difference['high']:+.2f}] | "
-                        f"{difference['n']} | {verdict} |")
+                        f"{difference['n']} | {verdict(difference)} |")
     if rows:
         lines += ["## Paired comparisons at the default setting", "",
                   "Test error difference in percentage points, runs paired by seed; 95% "
@@ -548,7 +555,8 @@ def plot_curves(results, axes=None):
             mean, sd = 100 * values.mean(axis=0), 100 * values.std(axis=0, ddof=1)
             epochs = np.arange(1, len(mean) + 1)
             ax.plot(epochs, mean, color=f"C{color}", label=variant)
-            ax.fill_between(epochs, mean - sd, mean + sd, color=f"C{color}", alpha=0.2)
+            ax.fill_between(epochs, np.maximum(mean - sd, 0), mean + sd, color=f"C{color}",
+                            alpha=0.2)
         ax.set(xlabel="epoch", title=f"{split} error (mean ± sd, {seeds} seeds)")
         ax.set_yscale("symlog", linthresh=1)  # logarithmic above 1 %, so late epochs show
         ax.grid(alpha=0.3, which="both")

@@ -191,6 +191,7 @@ def test_paired_difference_interval_uses_student_t():
 
 
 def test_committed_results_match_the_current_schema_and_full_config(root):
+    assert experiments.COMMITTED_DIGITS == root / COMMITTED
     path = root / COMMITTED / "results.json"
     results = experiments.load_results(path, experiments.make_config("full", "digits"))
     assert results["config"] == experiments.make_config("full", "digits")
