@@ -7,7 +7,7 @@ from dcscratch import experiments
 
 TINY_TRAINING = {"hidden": 8, "keep_prob": 0.5, "epochs": 2, "batch_size": 128,
                  "learning_rate": 0.05, "momentum": 0.9}
-TINY_VALUES = {"width": (4, 8), "keep_prob": (0.5, 0.8), "train_size": (0.5, 1.0), "seeds": 2}
+TINY_VALUES = {"width": (8,), "keep_prob": (0.5,), "train_size": (0.5, 1.0), "seeds": 2}
 COMMITTED = "results/digits"
 
 
@@ -196,7 +196,7 @@ def test_committed_results_match_the_current_schema_and_full_config(root):
     results = experiments.load_results(path, experiments.make_config("full", "digits"))
     assert results["config"] == experiments.make_config("full", "digits")
     check_schema(results)
-    assert all(len(results["config"]["seeds"]) >= 5 for _ in [0])
+    assert len(results["config"]["seeds"]) >= 5
     # results.md is what the command writes from results.json, not edited by hand.
     assert (root / COMMITTED / "results.md").read_text() == experiments.markdown(
         results, results["command"])
