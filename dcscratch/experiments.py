@@ -2,7 +2,8 @@
 
     python -m dcscratch.experiments [--config quick|full] [--dataset digits|mnist]
                                     [--out build/experiments] [--sweeps width,keep_prob]
-                                    [--variants no-drop,dropout] [--seeds 5]
+                                    [--variants no-drop,dropout] [--seeds 5] [--fresh]
+                                    [--mnist-file PATH] [--no-progress]
 
 Wan et al. (2013, section 6.1) train a 784-800-800-10 ReLU network on MNIST and show that
 DropConnect (a) keeps test error down as the hidden layers grow, (b) depends on the drop
@@ -185,7 +186,7 @@ def training_subset(splits, fraction, seed):
 
 def build_model(variant, hidden, keep_prob, seed, num_features, num_classes,
                 inference="mean"):
-    """input → two ReLU hidden layers of width ``hidden`` (with the variant's dropping) → logits."""
+    """input → two ReLU hidden layers of width ``hidden``, dropping as the variant says → logits."""
     import keras
 
     from dcscratch.keras_layer import DropConnectDense
@@ -196,8 +197,9 @@ def build_model(variant, hidden, keep_prob, seed, num_features, num_classes,
         if variant == "no-drop":
             stack.append(keras.layers.Dense(hidden, activation="relu"))
         elif variant == "dropout":
+            # Keras's Dropout takes the drop rate, 1 - keep_prob.
             stack += [keras.layers.Dense(hidden, activation="relu"),
-                      keras.layers.Dropout(1 - keep_prob, seed=layer_seed)]  # Keras wants the drop rate
+                      keras.layers.Dropout(1 - keep_prob, seed=layer_seed)]
         else:
             mask = "example" if variant == "dropconnect-example" else "batch"
             stack.append(DropConnectDense(hidden, keep_prob, activation="relu", mask=mask,
@@ -269,7 +271,8 @@ def train_run(settings, training, splits):
     order_rng = np.random.default_rng(seed)
     history = {metric: [] for metric in METRICS}
     for _ in range(training["epochs"]):
-        for metric, value in metrics(train_epoch(tf.constant(order_rng.permutation(count)))).items():
+        logits = train_epoch(tf.constant(order_rng.permutation(count)))
+        for metric, value in metrics(logits).items():
             history[metric].append(value)
     final = {metric: values[-1] for metric, values in history.items()}
     inference = "mean"
@@ -487,14 +490,16 @@ def markdown(results, command=None):
             lines.append("")
             continue
         values = config["sweeps"][sweep]["values"]
-        lines += [f"## Sweep: {LABELS[SWEPT[sweep]]}", "", f"| {SWEPT[sweep]} | " + " | ".join(table) + " |",
+        lines += [f"## Sweep: {LABELS[SWEPT[sweep]]}", "",
+                  f"| {SWEPT[sweep]} | " + " | ".join(table) + " |",
                   "|---|" + "---:|" * len(table)]
         for value in values:
             cells = [_percent(*mean_sd(table[variant][value])) if value in table[variant] else "–"
                      for variant in table]
             lines.append(f"| {value:g} | " + " | ".join(cells) + " |")
         lines.append("")
-    comparisons = [(variant, "dropout") for variant in VARIANTS if variant.startswith("dropconnect")]
+    comparisons = [(variant, "dropout") for variant in VARIANTS
+                   if variant.startswith("dropconnect")]
     comparisons.append(("dropconnect-gaussian", "dropconnect-batch"))
     rows = []
     for variant, baseline in comparisons:
@@ -619,7 +624,8 @@ def parse_args(argv=None):
     parser.add_argument("--config", default="full", type=choice(CONFIG_NAMES, "config"),
                         help="quick (seconds) or full (default; about ten minutes on the digits)")
     parser.add_argument("--dataset", default="digits", type=choice(DATASETS, "dataset"),
-                        help="digits (bundled, default) or mnist (a local mnist.npz, never downloaded)")
+                        help="digits (bundled, default) or mnist (a local mnist.npz, "
+                             "never downloaded)")
     parser.add_argument("--mnist-file", default=None,
                         help="mnist.npz to read (default: ~/.keras/datasets/mnist.npz)")
     parser.add_argument("--out", default="build/experiments", help="output folder")
@@ -648,7 +654,11 @@ def main(argv=None):
     try:
         results = run_experiments(config, out, fresh=args.fresh, progress=not args.no_progress,
                                   mnist_file=args.mnist_file)
-    except (FileNotFoundError, SchemaError) as error:
+    except FileNotFoundError as error:
+        print(f"error: {error}\nOn this command line the file is given with --mnist-file PATH.",
+              file=sys.stderr)
+        return 2
+    except SchemaError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     # How this file was made: the command, its time and how busy the machine was (the

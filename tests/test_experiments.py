@@ -155,6 +155,7 @@ def test_mnist_without_a_local_copy_says_how_to_get_it(tmp_path, capsys):
                              "--out", str(tmp_path / "out"), "--no-progress"]) == 2
     error = capsys.readouterr().err
     assert "never downloads" in error and "keras.datasets.mnist.load_data()" in error
+    assert "--mnist-file" in error
 
 
 def test_same_seed_gives_the_same_run_and_gaussian_trains_as_batch(tiny, tiny_config):
