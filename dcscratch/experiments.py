@@ -517,6 +517,11 @@ def markdown(results, command=None):
     return "\n".join(lines)
 
 
+def variant_color(variant):
+    """The same colour for a variant in every figure."""
+    return f"C{VARIANTS.index(variant)}"
+
+
 def plot_sweep(results, sweep, ax=None):
     """Test error (percent) against the swept value, mean ± sd over seeds, one line per variant."""
     import matplotlib.pyplot as plt
@@ -528,7 +533,7 @@ def plot_sweep(results, sweep, ax=None):
         stats = [mean_sd(cells[value]) for value in values]
         ax.errorbar(values, [100 * mean for mean, _, _ in stats],
                     yerr=[100 * np.nan_to_num(sd) for _, sd, _ in stats], marker="o",
-                    capsize=3, label=variant)
+                    capsize=3, label=variant, color=variant_color(variant))
     seeds = len(results["config"]["seeds"])
     ax.set(xlabel=LABELS[SWEPT[sweep]], ylabel="test error (%)",
            title=f"test error (mean ± sd, {seeds} seeds)")
@@ -554,14 +559,14 @@ def plot_curves(results, axes=None):
         _, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=True)
     seeds = len(results["config"]["seeds"])
     for ax, split in zip(axes, ("train", "test")):
-        for color, (variant, values) in enumerate(curves(results, f"{split}_error").items()):
+        for variant, values in curves(results, f"{split}_error").items():
             if variant == "dropconnect-gaussian":
                 continue
             mean, sd = 100 * values.mean(axis=0), 100 * values.std(axis=0, ddof=1)
             epochs = np.arange(1, len(mean) + 1)
-            ax.plot(epochs, mean, color=f"C{color}", label=variant)
-            ax.fill_between(epochs, np.maximum(mean - sd, 0), mean + sd, color=f"C{color}",
-                            alpha=0.2)
+            ax.plot(epochs, mean, color=variant_color(variant), label=variant)
+            ax.fill_between(epochs, np.maximum(mean - sd, 0), mean + sd,
+                            color=variant_color(variant), alpha=0.2)
         ax.set(xlabel="epoch", title=f"{split} error (mean ± sd, {seeds} seeds)")
         ax.set_yscale("symlog", linthresh=1)  # logarithmic above 1 %, so late epochs show
         ax.grid(alpha=0.3, which="both")
