@@ -6,6 +6,7 @@
 #   make refresh   re-execute the committed notebooks in place (maintainers)
 #   make lock      maintainers: re-resolve constraints.txt for Python 3.11-3.13
 #   make bench     the benchmark (device-dependent; writes under build/bench)
+#   make experiments  the full digits sweep of notebook 07 (writes under build/experiments)
 #   make test-gpu  GPU-only tests, and every notebook executed on the GPU, not compared
 #   make exercises student copies and autograders from exercises/*.ipynb (build/exercises/)
 #   make grade SUBMISSIONS=dir   grade a folder of submitted notebooks (build/grades/*.csv)
@@ -21,7 +22,7 @@ export PYTHONHASHSEED := 0
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
          --nbval-cell-timeout 600
 
-.PHONY: install install-gpu lock course site test test-unit test-notebooks lab refresh bench test-gpu clean
+.PHONY: install install-gpu lock course site test test-unit test-notebooks lab refresh bench experiments test-gpu clean
 
 install: $(STAMP)
 
@@ -71,6 +72,10 @@ refresh: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m dcscratch.bench --out build/bench
+
+# On the CPU, like the committed results/digits (same seed, same numbers).
+experiments: $(STAMP)
+	CUDA_VISIBLE_DEVICES= $(BIN)/python -m dcscratch.experiments --config full --out build/experiments
 
 test-gpu: $(STAMP)
 	$(BIN)/python -c "from dcscratch.devices import has_gpu; import sys; sys.exit(0 if has_gpu() else 'make test-gpu: TensorFlow sees no GPU (see README, GPU)')"

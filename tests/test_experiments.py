@@ -1,0 +1,205 @@
+"""The experiments command: its results file, resuming, atomic writes, bad input, determinism."""
+import json
+
+import pytest
+
+from dcscratch import experiments
+
+TINY_TRAINING = {"hidden": 8, "keep_prob": 0.5, "epochs": 2, "batch_size": 128,
+                 "learning_rate": 0.05, "momentum": 0.9}
+TINY_VALUES = {"width": (8,), "keep_prob": (0.5,), "train_size": (0.5, 1.0), "seeds": 2}
+COMMITTED = "results/digits"
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """The command run once on a tiny quick config; returns (out folder, results dict)."""
+    patch = pytest.MonkeyPatch()
+    patch.setitem(experiments._TRAINING, ("quick", "digits"), TINY_TRAINING)
+    patch.setitem(experiments._SWEEP_VALUES, ("quick", "digits"), TINY_VALUES)
+    out = tmp_path_factory.mktemp("tiny")
+    try:
+        assert experiments.main(["--config", "quick", "--out", str(out), "--no-progress"]) == 0
+    finally:
+        patch.undo()
+    return out, json.loads((out / "results.json").read_text())
+
+
+@pytest.fixture
+def tiny_config(monkeypatch):
+    monkeypatch.setitem(experiments._TRAINING, ("quick", "digits"), TINY_TRAINING)
+    monkeypatch.setitem(experiments._SWEEP_VALUES, ("quick", "digits"), TINY_VALUES)
+    return experiments.make_config("quick", "digits")
+
+
+def check_schema(results):
+    """Assert that ``results`` has the current schema: every run complete and consistent."""
+    assert results["schema_version"] == experiments.SCHEMA_VERSION
+    config = results["config"]
+    assert set(config) == {"name", "dataset", "training", "sweeps", "seeds"}
+    assert set(results["runs"]) == set(experiments.planned_runs(config))
+    epochs = config["training"]["epochs"]
+    for key, run in results["runs"].items():
+        assert experiments.run_key(run["settings"]) == key
+        assert run["training"] == config["training"]
+        assert set(run["history"]) == set(experiments.METRICS)
+        assert all(len(values) == epochs for values in run["history"].values())
+        assert all(0 <= run["history"][f"{split}_error"][-1] <= 1 for split in ("train", "val", "test"))
+        assert run["final"]["inference"] == (
+            "gaussian" if run["settings"]["variant"] == "dropconnect-gaussian" else "mean")
+        assert set(run["final"]) == set(experiments.METRICS) | {"inference"}
+        assert run["wall_s"] > 0 and run["cpu_s"] > 0 and run["train_size"] > 0
+        assert {"dcscratch", "tensorflow", "keras", "numpy"} <= set(run["versions"])
+
+
+def test_tiny_command_writes_a_complete_results_file_report_and_plots(tiny):
+    out, results = tiny
+    check_schema(results)
+    assert results["command"].startswith("python -m dcscratch.experiments --config quick")
+    assert set(results["load_average"]) == {"start", "end"}
+    variants = {run["settings"]["variant"] for run in results["runs"].values()}
+    assert variants == set(experiments.VARIANTS)
+    report = (out / "results.md").read_text()
+    assert report == experiments.markdown(results, results["command"])
+    assert "(n=2)" in report and "dropconnect-example − dropout" in report
+    for sweep in experiments.SWEEPS:
+        assert (out / f"{sweep}.png").stat().st_size > 5_000
+
+
+def test_runs_shared_by_two_sweeps_are_trained_once(tiny_config):
+    # The default width appears in the width sweep, the default keep_prob in the keep_prob
+    # sweep, the full training set in the train_size sweep: all are the same runs.
+    every_run = [experiments.run_key(settings) for sweep in tiny_config["sweeps"]
+                 for _, settings in experiments.sweep_runs(tiny_config, sweep)]
+    assert len(set(every_run)) == len(experiments.planned_runs(tiny_config)) < len(every_run)
+
+
+def test_rerun_skips_finished_runs_and_resumes_missing_ones(tiny, tmp_path, monkeypatch, tiny_config):
+    out, results = tiny
+    (tmp_path / "results.json").write_text((out / "results.json").read_text())
+    missing = sorted(results["runs"])[:2]
+    partial = dict(results, runs={key: run for key, run in results["runs"].items()
+                                  if key not in missing})
+    (tmp_path / "results.json").write_text(json.dumps(partial))
+    trained = []
+    original = experiments.train_run
+    monkeypatch.setattr(experiments, "train_run",
+                        lambda settings, *args: trained.append(experiments.run_key(settings))
+                        or original(settings, *args))
+    resumed = experiments.run_experiments(tiny_config, tmp_path, progress=False)
+    assert sorted(trained) == missing
+    assert set(resumed["runs"]) == set(results["runs"])
+    trained.clear()
+    experiments.run_experiments(tiny_config, tmp_path, progress=False)
+    assert trained == []  # everything is in the file now
+
+
+def test_an_interrupted_write_leaves_the_previous_file_intact(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    experiments.write_json_atomic(path, {"runs": {"old": 1}})
+
+    def dump_half_then_die(data, file, **kwargs):
+        file.write('{"runs": {"new"')
+        raise KeyboardInterrupt  # as if the user pressed Ctrl-C in the middle of the write
+
+    monkeypatch.setattr(experiments.json, "dump", dump_half_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        experiments.write_json_atomic(path, {"runs": {"new": 2}})
+    assert json.loads(path.read_text()) == {"runs": {"old": 1}}
+    assert [file.name for file in tmp_path.iterdir()] == ["results.json"]  # no temporary left
+
+
+def test_a_results_file_of_an_older_schema_is_refused_with_a_message(tmp_path, capsys, tiny_config):
+    (tmp_path / "results.json").write_text(json.dumps({"schema_version": 0, "runs": {}}))
+    assert experiments.main(["--config", "quick", "--out", str(tmp_path), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert "schema version 0" in error and f"version {experiments.SCHEMA_VERSION}" in error
+    with pytest.raises(experiments.SchemaError):
+        experiments.run_experiments(tiny_config, tmp_path, progress=False)
+
+
+def test_a_results_file_of_another_config_is_refused(tmp_path, tiny_config):
+    other = experiments.new_results(dict(tiny_config, training=dict(tiny_config["training"], epochs=3)))
+    (tmp_path / "results.json").write_text(json.dumps(other))
+    with pytest.raises(experiments.SchemaError, match="another config"):
+        experiments.run_experiments(tiny_config, tmp_path, progress=False)
+
+
+@pytest.mark.parametrize("argument, value", [
+    ("config", "huge"), ("dataset", "cifar"), ("sweeps", "width,depth"),
+    ("variants", "dropconnect"), ("seeds", "0")])
+def test_bad_arguments_are_named_with_the_allowed_values(argument, value, capsys):
+    with pytest.raises(SystemExit):
+        experiments.parse_args([f"--{argument}", value])
+    error = capsys.readouterr().err
+    assert f"Invalid value received for argument `{argument}`" in error
+    allowed = {"config": experiments.CONFIG_NAMES, "dataset": experiments.DATASETS,
+               "sweeps": experiments.SWEEPS, "variants": experiments.VARIANTS}
+    for name in allowed.get(argument, ()):
+        assert repr(name) in error
+    if argument == "seeds":
+        assert "positive integer" in error
+
+
+def test_make_config_rejects_unknown_names_by_argument():
+    for keyword, value in (("sweeps", ("depth",)), ("variants", ("maxout",))):
+        with pytest.raises(ValueError, match=f"argument `{keyword}`"):
+            experiments.make_config("quick", **{keyword: value})
+    with pytest.raises(ValueError, match="argument `config`"):
+        experiments.make_config("medium")
+
+
+def test_mnist_without_a_local_copy_says_how_to_get_it(tmp_path, capsys):
+    missing = tmp_path / "mnist.npz"
+    assert experiments.main(["--config", "quick", "--dataset", "mnist", "--mnist-file", str(missing),
+                             "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert "never downloads" in error and "keras.datasets.mnist.load_data()" in error
+    assert "--mnist-file" in error
+
+
+def test_same_seed_gives_the_same_run_and_gaussian_trains_as_batch(tiny, tiny_config):
+    _, results = tiny
+    splits = experiments.load_data("digits")
+    settings = experiments.run_settings(tiny_config, "dropconnect-gaussian", seed=1)
+    again = experiments.train_run(settings, tiny_config["training"], splits)
+    stored = results["runs"][experiments.run_key(settings)]
+    assert again["history"] == stored["history"] and again["final"] == stored["final"]
+    # Gaussian inference changes only the evaluation: the training is per-batch DropConnect's.
+    batch = results["runs"][experiments.run_key(
+        experiments.run_settings(tiny_config, "dropconnect-batch", seed=1))]
+    assert stored["history"] == batch["history"]
+    # Another seed trains another network.
+    other = results["runs"][experiments.run_key(
+        experiments.run_settings(tiny_config, "dropconnect-batch", seed=0))]
+    assert other["history"]["train_loss"] != batch["history"]["train_loss"]
+
+
+def test_paired_difference_interval_uses_student_t():
+    config = {"training": {"hidden": 8, "keep_prob": 0.5}, "seeds": [0, 1, 2]}
+    runs = {}
+    for seed, (a, b) in enumerate([(0.10, 0.12), (0.20, 0.21), (0.15, 0.18)]):
+        for variant, error in (("dropconnect-batch", a), ("dropout", b)):
+            settings = experiments.run_settings(config, variant, seed)
+            runs[experiments.run_key(settings)] = {"final": {"test_error": error}}
+    difference = experiments.paired_difference({"config": config, "runs": runs},
+                                               "dropconnect-batch")
+    # differences -0.02, -0.01, -0.03: mean -0.02, sd 0.01, t(0.975, 2) = 4.3027
+    assert difference["n"] == 3
+    assert difference["mean"] == pytest.approx(-0.02)
+    assert difference["sd"] == pytest.approx(0.01)
+    assert difference["high"] - difference["mean"] == pytest.approx(4.302653 * 0.01 / 3 ** 0.5)
+
+
+def test_committed_results_match_the_current_schema_and_full_config(root):
+    assert experiments.COMMITTED_DIGITS == root / COMMITTED
+    path = root / COMMITTED / "results.json"
+    results = experiments.load_results(path, experiments.make_config("full", "digits"))
+    assert results["config"] == experiments.make_config("full", "digits")
+    check_schema(results)
+    assert len(results["config"]["seeds"]) >= 5
+    # results.md is what the command writes from results.json, not edited by hand.
+    assert (root / COMMITTED / "results.md").read_text() == experiments.markdown(
+        results, results["command"])
+    for sweep in experiments.SWEEPS:
+        assert (root / COMMITTED / f"{sweep}.png").is_file()
