@@ -17,11 +17,9 @@ from collections import namedtuple
 
 import numpy as np
 
-from dcscratch.validation import (_invalid, check_choice, check_float_array, check_keep_prob,
-                                  check_positive_int, check_seed)
-
-#: How far a row of ``probs`` may sum from 1 (float32 softmax rows are within ~1e-6).
-PROBABILITY_TOLERANCE = 1e-4
+from dcscratch.validation import (_are_probability_rows, _describe, _invalid, check_choice,
+                                  check_float_array, check_keep_prob, check_labels,
+                                  check_positive_int, check_probabilities, check_seed)
 
 MCPrediction = namedtuple("MCPrediction", ["probs", "entropy", "mutual_information"])
 MCPrediction.__doc__ = """What :func:`mc_predict` returns (NumPy arrays).
@@ -231,41 +229,5 @@ def with_inference(model, inference, *, samples=64):
     return copy
 
 
-# ---------------------------------------------------------------- checks
-def check_probabilities(probs, argument="probs"):
-    """Return ``probs`` as a float64 array after checking it is 2-D with probability rows."""
-    expected = (f"a 2-D float array (batch, classes) of values in [0, 1] whose rows sum to 1 "
-                f"(within {PROBABILITY_TOLERANCE})")
-    probs = check_float_array(probs, argument)
-    if probs.ndim != 2:
-        raise ValueError(_invalid(argument, expected, _describe(probs)))
-    if not _are_probability_rows(probs):
-        raise ValueError(_invalid(argument, expected, _describe(probs)))
-    return probs.astype(np.float64)
-
-
-def _are_probability_rows(array):
-    return bool(np.all(np.isfinite(array)) and np.all(array >= 0) and np.all(array <= 1)
-                and np.all(np.abs(array.sum(axis=1) - 1) <= PROBABILITY_TOLERANCE))
-
-
-def check_labels(labels, batch, classes, argument="labels"):
-    """Return ``labels`` after checking it is ``(batch,)`` integers in [0, classes)."""
-    expected = f"a 1-D array of {batch} integers in [0, {classes})"
-    labels = np.asarray(labels)
-    if not np.issubdtype(labels.dtype, np.integer):  # bool is not an integer dtype here
-        raise TypeError(_invalid(argument, expected, _describe(labels)))
-    if labels.shape != (batch,) or np.any(labels < 0) or np.any(labels >= classes):
-        raise ValueError(_invalid(argument, expected, _describe(labels)))
-    return labels
-
-
 def _is_numpy(value):
     return isinstance(value, (np.ndarray, list, tuple))
-
-
-def _describe(array):
-    """Short text for an array in an error message (its shape and dtype, not its values)."""
-    shape = tuple(array.shape) if hasattr(array, "shape") else "?"
-    dtype = getattr(array, "dtype", type(array).__name__)
-    return f"<array of shape {shape}, dtype {dtype}>"

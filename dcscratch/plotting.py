@@ -50,8 +50,9 @@ def plot_reliability_diagram(probs_by_rule, labels, *, bins=15):
         labels: ``(batch,)`` integer classes.
         bins: number of equal-width confidence bins (as in ``expected_calibration_error``).
 
-    A perfectly calibrated model's bars reach the diagonal; bars below it mean
-    over-confidence. Each title gives the rule's expected calibration error (ECE).
+    A perfectly calibrated model's bars reach their bin's mean confidence (the red dots, close
+    to the diagonal); bars below it mean over-confidence, bars above it under-confidence.
+    Each title gives the rule's expected calibration error (ECE).
     """
     from dcscratch.inference import calibration_bins, expected_calibration_error
 
@@ -62,10 +63,10 @@ def plot_reliability_diagram(probs_by_rule, labels, *, bins=15):
         edges, used = table["edges"], table["count"] > 0
         width = edges[1] - edges[0]
         ax.bar(edges[:-1][used], table["accuracy"][used], width=width, align="edge",
-               color="C0", edgecolor="white", label="accuracy")
-        ax.bar(edges[:-1][used], table["confidence"][used] - table["accuracy"][used],
-               bottom=table["accuracy"][used], width=width, align="edge", color="C3",
-               alpha=0.3, label="gap to confidence")
+               color="C0", edgecolor="white", label="accuracy in the bin")
+        # Calibrated means each bar reaches its own mean confidence, which lies near the diagonal.
+        ax.plot(edges[:-1][used] + width / 2, table["confidence"][used], "o", color="C3", ms=4,
+                label="mean confidence in the bin")
         ax.plot([0, 1], [0, 1], color="k", lw=0.8, ls="--")
         ece = expected_calibration_error(probs, labels, bins)
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", title=f"{name}: ECE {ece:.3f}")
