@@ -10,8 +10,10 @@ At test time a DropConnect network has to replace the random masks by something.
 - ``"mc"``: draw masks as in training and average the outputs (Monte Carlo).
 
 This module holds the maths those rules and notebook 06 share: the moments, the closed form
-of E[relu(u)], and the uncertainty measures of an averaged prediction (entropy, mutual
-information, expected calibration error). The NumPy functions import without TensorFlow.
+of E[relu(u)], the uncertainty measures of an averaged prediction (entropy, mutual
+information, expected calibration error), ``mc_predict`` (MC-DropConnect: average whole
+stochastic forward passes) and ``with_inference`` (the same model under another rule).
+The module imports without TensorFlow; the functions that take a model import Keras.
 """
 from collections import namedtuple
 
@@ -50,9 +52,9 @@ def gaussian_moments(x, W, keep_prob):
     keep_prob = check_keep_prob(keep_prob)
     if _is_numpy(x) and _is_numpy(W):
         x, W = check_float_array(x, "x"), check_float_array(W, "W")
-        math = np
+        array_ops = np
     else:
-        from keras import ops as math
+        from keras import ops as array_ops
     if len(W.shape) != 2:
         raise ValueError(_invalid("W", "a 2-D array of shape (in, out)", _describe(W)))
     if len(x.shape) < 1 or (x.shape[-1] is not None and W.shape[0] is not None
@@ -60,8 +62,9 @@ def gaussian_moments(x, W, keep_prob):
         raise ValueError(_invalid("x", f"an array whose last dimension is W's first ({W.shape[0]})",
                                   _describe(x)))
     # One formula for both: NumPy and keras.ops spell matmul and square alike.
-    mean = keep_prob * math.matmul(x, W)
-    variance = keep_prob * (1.0 - keep_prob) * math.matmul(math.square(x), math.square(W))
+    mean = keep_prob * array_ops.matmul(x, W)
+    variance = keep_prob * (1.0 - keep_prob) * array_ops.matmul(array_ops.square(x),
+                                                                array_ops.square(W))
     return mean, variance
 
 
