@@ -11,6 +11,7 @@ storing masks as bits; regenerating them stores nothing).
 keeps them all and lets autodiff do the backward pass: it is the reference the
 tests and the benchmark compare against.
 """
+from dcscratch.mask_sampler import keep_mask
 from dcscratch.tf_common import tf
 
 DEFAULT_CHUNK_SIZE = 8
@@ -20,12 +21,12 @@ def chunk_masks(chunk_index, seed, chunk_size, in_features, out_features, keep_p
     """The 0/1 masks of one chunk of examples, shape ``(chunk_size, in, out)``.
 
     Chunk c's masks come from ``fold_in(seed, c)``, so any code that knows the seed can
-    draw them again.
+    draw them again. They are :func:`dcscratch.mask_sampler.keep_mask`'s, as the batch
+    mode's: each entry is 1 with probability ⌈keep_prob·2^k⌉/2^k.
     """
     chunk_seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(chunk_index, tf.int64))
-    uniforms = tf.random.stateless_uniform((chunk_size, in_features, out_features),
-                                           seed=chunk_seed, dtype=tf.float32)
-    return tf.cast(uniforms < keep_prob, dtype)
+    return tf.cast(keep_mask((chunk_size, in_features, out_features), keep_prob, chunk_seed),
+                   dtype)
 
 
 def _pad_to_chunks(x, chunk_size):
