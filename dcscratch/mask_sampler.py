@@ -54,8 +54,9 @@ def keep_mask(shape, keep_prob, seed):
     """Boolean mask of ``shape``: True (keep) with probability :func:`exact_keep_prob`.
 
     Entries are independent; the same ``seed`` (int64 tensor of shape [2]) gives the
-    same mask. Entry e (in row-major order) is decided by the e-th k-bit chunk of the
-    words' bytes (in memory order; the same on every little-endian machine).
+    same mask. With B bytes of random words (in memory order, the same on every
+    little-endian machine), entry e in row-major order is decided by chunk ``e // B`` of
+    byte ``e % B`` when k < 8, and by the e-th k-bit chunk of the words when k ≥ 8.
 
     Args:
         shape: a static shape (tuple of Python ints).
@@ -74,13 +75,14 @@ def keep_mask(shape, keep_prob, seed):
         keep = tf.reshape(chunks, [-1]) < tf.constant(threshold, chunks.dtype)
     else:
         # k < 8: chunk j of a byte is (byte >> k·j) & (2^k − 1), and it is below the
-        # threshold exactly when (byte & (2^k − 1) << k·j) is below threshold << k·j.
-        # One AND and one comparison, broadcast over the 8/k chunks of every byte.
+        # threshold exactly when byte & ((2^k − 1) << k·j) is below threshold << k·j: one AND
+        # and one comparison. Chunk position j is the leading axis, so both operations
+        # broadcast whole rows of bytes (with j last, TensorFlow's broadcast was 4× slower).
         positions = range(0, 8, bits)
-        chunk_masks = tf.constant([(2**bits - 1) << shift for shift in positions], tf.uint8)
+        chunk_masks = tf.constant([[(2**bits - 1) << shift] for shift in positions], tf.uint8)
         # threshold < 2^k here (keep_prob < 1), so threshold << k·j still fits in a byte.
-        thresholds = tf.constant([threshold << shift for shift in positions], tf.uint8)
-        bytes_ = tf.reshape(tf.bitcast(words, tf.uint8), (-1, 1))
+        thresholds = tf.constant([[threshold << shift] for shift in positions], tf.uint8)
+        bytes_ = tf.reshape(tf.bitcast(words, tf.uint8), (1, -1))
         keep = tf.reshape(tf.bitwise.bitwise_and(bytes_, chunk_masks) < thresholds, [-1])
     if keep.shape[0] != entries:
         keep = keep[:entries]  # the last word's spare chunks
