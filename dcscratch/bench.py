@@ -18,8 +18,8 @@ Sections:
    ``Dense``, ``Dropout``, and ``DropConnectDense`` per batch and per example, as ratios
    to ``Dense``, with peak memory; then ``Dense`` and the per-batch layer again, both
    under ``jit_compile=True`` (XLA);
-3. per-example masks stored whole (naive) against regenerated chunk by chunk (the
-   package's), in time and peak memory.
+3. per-example masks stored whole (naive) against regenerated example by example (the
+   package's default) and in chunks of 8 examples, in time and peak memory.
 
 A ratio is the median over rounds of (candidate's time ÷ baseline's time in the same
 round); the table gives its interquartile range beside it, so the spread is in view.
@@ -41,7 +41,8 @@ FULL = {"mask_sizes": (100, 256, 512, 1024, 2048), "layers": (784, 800, 800, 10)
 QUICK = {"mask_sizes": (100, 256, 512), "layers": (64, 256, 256, 10), "batch": 32}
 MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (example)")
 XLA_MODEL_VARIANTS = ("Dense", "DropConnect (batch)")
-PER_EXAMPLE_VARIANTS = ("naive (stored masks)", "package (regenerated)")
+PER_EXAMPLE_VARIANTS = ("naive (stored masks)", "package (regenerated)",
+                        "package, chunks of 8")
 KEEP_PROB = 0.5
 
 
@@ -194,10 +195,12 @@ def training_step(model, batch, layers, jit_compile=False):
 
 def per_example_step(variant, batch, layers):
     """Forward and backward of one per-example DropConnect layer ``layers[0]→layers[1]``."""
-    from dcscratch.per_example import per_example_matmul, per_example_matmul_naive
+    from dcscratch.per_example import (DEFAULT_CHUNK_SIZE, per_example_matmul,
+                                       per_example_matmul_naive)
 
     tf = quiet_tensorflow()
     function = per_example_matmul_naive if variant.startswith("naive") else per_example_matmul
+    chunk_size = 8 if variant.endswith("chunks of 8") else DEFAULT_CHUNK_SIZE
     x = tf.random.stateless_normal((batch, layers[0]), seed=[3, 3])
     W = tf.Variable(tf.random.stateless_normal(layers[:2], seed=[4, 4]) * 0.05)
     seed = tf.constant([5, 5], tf.int64)
@@ -205,7 +208,7 @@ def per_example_step(variant, batch, layers):
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.nn.relu(function(x, W, KEEP_PROB, seed)))
+            loss = tf.reduce_sum(tf.nn.relu(function(x, W, KEEP_PROB, seed, chunk_size)))
         return tape.gradient(loss, W)
 
     return step
@@ -317,6 +320,10 @@ def run(quick=False, repeats=15, device=None, memory=True):
                                settings["layers"], repeats, device, memory=False)
     per_example = bench_section("per_example", PER_EXAMPLE_VARIANTS, PER_EXAMPLE_VARIANTS[0],
                                 settings["batch"], settings["layers"], repeats, device, memory)
+    # The per-example product is batch·in·out work in each of three passes (forward, dx, dW).
+    entry_passes = 3 * settings["batch"] * settings["layers"][0] * settings["layers"][1]
+    for row in per_example:
+        row["ns_per_entry_pass"] = row["ms_per_step"] * 1e6 / entry_passes
     for row in masks + models + models_xla + per_example:
         row["device"] = label
     return {"device": label, "settings": {**settings, "repeats": repeats, "keep_prob": KEEP_PROB},
@@ -345,7 +352,7 @@ def markdown(results):
     for title, key, baseline in (
             (f"**One training step**, {layers}, batch {settings['batch']}, float32, "
              "`tf.function`, SGD", "training_step", "Dense"),
-            (f"**One training step under XLA**, the same, `tf.function(jit_compile=True)`",
+            ("**One training step under XLA**, the same, `tf.function(jit_compile=True)`",
              "training_step_xla", "Dense"),
             (f"**Per-example masks**, one {layers.split('→')[0]}→{layers.split('→')[1]} layer, "
              f"batch {settings['batch']}, forward + backward", "per_example",
