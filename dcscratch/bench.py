@@ -259,13 +259,15 @@ def _status_mb(field):
 def memory_probe(request):
     """Child process of :func:`peak_memory_mb` on a CPU: prints ``{"peak_mb": ...}``.
 
-    One warm-up step first (tracing and the runtime's one-off allocations), then the peak
-    resident size is reset (writing 5 to /proc/self/clear_refs) and three steps measured.
+    The step is traced first (not run), then the peak resident size is reset (writing 5
+    to /proc/self/clear_refs) and three steps measured. Not a warm-up step: the memory a
+    step frees is not always handed back to the system (it was not on the project's
+    machine, 2026-11-24), so after one step the resting size already held its peak.
     """
     request = json.loads(request)
     step = make_step(request["section"], request["variant"], request["batch"],
                      tuple(request["layers"]))
-    sync(step())
+    step.get_concrete_function()
     resting = _status_mb("VmRSS")
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # resets VmHWM, the peak resident set size, to the current size
