@@ -15,8 +15,10 @@ less than 2^-k. :func:`chunk_bits` picks the smallest exact k among 1, 2, 4 and 
 masks here.
 """
 import math
+import operator
 
 from dcscratch.tf_common import tf
+from dcscratch.validation import _invalid
 
 EXACT_CHUNK_BITS = (1, 2, 4, 8)
 FALLBACK_CHUNK_BITS = 16
@@ -50,6 +52,18 @@ def random_words(count, seed):
                                        maxval=None, alg="philox")
 
 
+def static_shape(shape):
+    """``shape`` as a tuple of Python ints (the sampler sizes its draw while tracing)."""
+    try:
+        sizes = tuple(operator.index(size) for size in shape)
+    except TypeError:  # not iterable, a None size, a float, a symbolic tensor
+        sizes = None
+    if sizes is None or any(size < 0 for size in sizes):
+        raise ValueError(_invalid("shape", "a static shape: non-negative Python ints (for a "
+                                  "tensor, pass `tensor.shape`)", shape))
+    return sizes
+
+
 def keep_mask(shape, keep_prob, seed):
     """Boolean mask of ``shape``: True (keep) with probability :func:`exact_keep_prob`.
 
@@ -63,7 +77,7 @@ def keep_mask(shape, keep_prob, seed):
         keep_prob: Python float in (0, 1].
         seed: int64 tensor of shape [2].
     """
-    shape = tuple(int(size) for size in shape)
+    shape = static_shape(shape)
     entries = math.prod(shape)
     if keep_prob == 1.0:
         return tf.ones(shape, tf.bool)

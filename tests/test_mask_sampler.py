@@ -72,6 +72,21 @@ def test_xla_draws_the_same_mask(keep_prob):
                                   keep_mask((33, 40), keep_prob, seed(4)).numpy())
 
 
+@pytest.mark.parametrize("shape", [5, (3.0, 2), (-1, 2), tf.TensorShape([None, 3])])
+def test_a_shape_that_is_not_static_is_rejected_by_name(shape):
+    with pytest.raises(ValueError, match="argument `shape`.*static shape"):
+        keep_mask(shape, 0.5, seed(0))
+
+
+def test_a_symbolic_shape_is_rejected_by_name():
+    @tf.function
+    def draw(x):
+        return keep_mask(tf.shape(x), 0.5, seed(0))
+
+    with pytest.raises(ValueError, match="argument `shape`"):
+        draw(tf.ones((2, 2)))
+
+
 def test_keep_prob_one_keeps_everything():
     assert keep_mask((5, 3), 1.0, seed(0)).numpy().all()
 
