@@ -1,6 +1,6 @@
 """The benchmark: DropConnect against the baseline a user would pick instead.
 
-    python -m dcscratch.bench [--out build/bench] [--quick] [--repeats 7]
+    python -m dcscratch.bench [--out build/bench] [--quick] [--repeats 15]
 
 Writes ``bench.json``, ``bench.md`` (a Markdown table) and ``bench.png`` under ``--out``.
 It runs on the device TensorFlow prefers (the GPU when present) and names it in every
@@ -8,19 +8,25 @@ row. Machines are noisy, so every comparison is a ratio against a baseline measu
 the same run, and every time is the median of repeated runs interleaved across the
 candidates (a slow moment hits all candidates alike).
 
-Three sections:
-1. mask generation per way, in nanoseconds per weight, against the floor
-   ``tf.random.uniform`` of the same size;
+Sections:
+1. mask generation per way, in nanoseconds per weight, as a ratio to the random bits
+   an exact mask needs: in·out·H(keep_prob) bits, timed as that many bits of raw 32-bit
+   Philox words (the floor for any sampler drawing from Philox). Beside the ways: float
+   uniforms (``tf.random.uniform``), ``stateless_uniform < keep_prob``, and the layer's
+   mask sampler (:mod:`dcscratch.mask_sampler`);
 2. one training step of the paper's MNIST network (784→800→800→10, batch 128) with
    ``Dense``, ``Dropout``, and ``DropConnectDense`` per batch and per example, as ratios
-   to ``Dense``, with peak memory;
-3. per-example masks stored whole (naive) against regenerated chunk by chunk (the
-   package's), in time and peak memory;
-4. inference on the same network: ``DropConnectDense`` with the mean rule, the paper's
-   Gaussian rule and Monte Carlo masks, as ratios to ``Dense``.
+   to ``Dense``, with peak memory; then ``Dense`` and the per-batch layer again, both
+   under ``jit_compile=True`` (XLA);
+3. per-example masks stored whole (naive) against regenerated example by example (the
+   package's default) and in chunks of 8 examples, in time and peak memory.
+
+A ratio is the median over rounds of (candidate's time ÷ baseline's time in the same
+round); the table gives its interquartile range beside it, so the spread is in view.
 """
 import argparse
 import json
+import math
 import os
 import subprocess
 import sys
@@ -34,7 +40,9 @@ from dcscratch.tf_import import quiet_tensorflow
 FULL = {"mask_sizes": (100, 256, 512, 1024, 2048), "layers": (784, 800, 800, 10), "batch": 128}
 QUICK = {"mask_sizes": (100, 256, 512), "layers": (64, 256, 256, 10), "batch": 32}
 MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (example)")
-PER_EXAMPLE_VARIANTS = ("naive (stored masks)", "package (regenerated)")
+XLA_MODEL_VARIANTS = ("Dense", "DropConnect (batch)")
+PER_EXAMPLE_VARIANTS = ("naive (stored masks)", "package (regenerated)",
+                        "package, chunks of 8")
 KEEP_PROB = 0.5
 
 
@@ -56,8 +64,8 @@ def sync(result):
         result[(0,) * len(result.shape)].numpy()
 
 
-def median_interleaved(candidates, repeats):
-    """``{name: median seconds}``: each round runs every candidate once, order rotating."""
+def interleaved_times(candidates, repeats):
+    """``{name: [seconds per round]}``: each round runs every candidate once, order rotating."""
     for function in candidates.values():
         sync(function())  # trace, compile and warm caches before timing
     names = list(candidates)
@@ -68,24 +76,61 @@ def median_interleaved(candidates, repeats):
             start = time.perf_counter()
             sync(candidates[name]())
             times[name].append(time.perf_counter() - start)
-    return {name: float(np.median(values)) for name, values in times.items()}
+    return times
+
+
+def median_interleaved(candidates, repeats):
+    """``{name: median seconds}`` of :func:`interleaved_times`."""
+    return {name: float(np.median(values))
+            for name, values in interleaved_times(candidates, repeats).items()}
+
+
+def paired_ratio(times, name, baseline):
+    """Median and interquartile range of ``name``'s time ÷ ``baseline``'s, round by round.
+
+    Both ran in the same round, so a slow moment of a shared machine mostly cancels.
+    """
+    ratios = np.asarray(times[name]) / np.asarray(times[baseline])
+    return {"ratio": float(np.median(ratios)), "ratio_q1": float(np.percentile(ratios, 25)),
+            "ratio_q3": float(np.percentile(ratios, 75))}
+
+
+def binary_entropy(keep_prob):
+    """H(keep_prob) in bits: the random bits per entry that an exact Bernoulli mask needs."""
+    if keep_prob in (0.0, 1.0):
+        return 0.0
+    return -(keep_prob * math.log2(keep_prob) + (1 - keep_prob) * math.log2(1 - keep_prob))
 
 
 # ---------------------------------------------------------------- 1. masks
+RANDOM_BITS = "random bits (raw Philox words)"
+LAYER_SAMPLER = "layer sampler (keep_mask)"
+STATELESS_UNIFORM = "stateless_uniform < keep_prob"
+
+
 def mask_candidates(size):
-    """The ways' ``bernoulli_mask`` for a ``size × size`` matrix, and the floor."""
+    """The ways' ``bernoulli_mask`` for a ``size × size`` matrix, the layer's sampler, and
+    the references: float uniforms, ``stateless_uniform < keep_prob``, raw random bits."""
     from dcscratch import numpy_way, python_way, tf_easy_way, tf_hard_way
+    from dcscratch.mask_sampler import keep_mask, random_words
 
     tf = quiet_tensorflow()
     shape = (size, size)
     weights = tf.random.stateless_normal(shape, seed=[0, 0])
+    # A variable, not a constant: TensorFlow would fold a stateless op of a constant seed.
+    seed = tf.Variable([6, 6], dtype=tf.int64)
+    words = math.ceil(size * size * binary_entropy(KEEP_PROB) / 32)
     return {
         "python": lambda: python_way.bernoulli_mask(shape, KEEP_PROB),
         "numpy": lambda: numpy_way.bernoulli_mask(shape, KEEP_PROB),
         "tf-hard": tf.function(lambda: tf_hard_way.bernoulli_mask(shape, KEEP_PROB)),
         "tf-easy": tf.function(lambda: tf_easy_way.bernoulli_mask(shape, KEEP_PROB)),
         "tf-easy dropconnect": tf.function(lambda: tf_easy_way.dropconnect(weights, KEEP_PROB)),
-        "floor (tf.random.uniform)": tf.function(lambda: tf.random.uniform(shape)),
+        "float uniforms (tf.random.uniform)": tf.function(lambda: tf.random.uniform(shape)),
+        STATELESS_UNIFORM: tf.function(
+            lambda: tf.random.stateless_uniform(shape, seed=seed) < KEEP_PROB),
+        LAYER_SAMPLER: tf.function(lambda: keep_mask(shape, KEEP_PROB, seed)),
+        RANDOM_BITS: tf.function(lambda: random_words(words, seed)),
     }
 
 
@@ -94,12 +139,14 @@ def bench_masks(sizes, repeats, device):
     tf = quiet_tensorflow()
     for size in sizes:
         with tf.device(device):
-            seconds = median_interleaved(mask_candidates(size), repeats)
-        floor = seconds["floor (tf.random.uniform)"]
-        for way, value in seconds.items():
+            times = interleaved_times(mask_candidates(size), repeats)
+        for way, values in times.items():
             rows.append({"size": f"{size}x{size}", "way": way,
-                         "ns_per_weight": value / size**2 * 1e9,
-                         "ratio_to_floor": value / floor})
+                         "ns_per_weight": float(np.median(values)) / size**2 * 1e9,
+                         **{key.replace("ratio", "ratio_to_random_bits"): value
+                            for key, value in paired_ratio(times, way, RANDOM_BITS).items()},
+                         "ratio_to_stateless_uniform":
+                             paired_ratio(times, way, STATELESS_UNIFORM)["ratio"]})
     return rows
 
 
@@ -125,7 +172,7 @@ def build_model(variant, layers, seed=0):
     return keras.Sequential(stack)
 
 
-def training_step(model, batch, layers):
+def training_step(model, batch, layers, jit_compile=False):
     """A ``tf.function`` running one SGD step of ``model`` on a fixed random batch."""
     import keras
 
@@ -135,7 +182,7 @@ def training_step(model, batch, layers):
     optimizer = keras.optimizers.SGD(0.01)
     loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def step():
         with tf.GradientTape() as tape:
             loss = loss_function(y, model(x, training=True))
@@ -148,10 +195,12 @@ def training_step(model, batch, layers):
 
 def per_example_step(variant, batch, layers):
     """Forward and backward of one per-example DropConnect layer ``layers[0]→layers[1]``."""
-    from dcscratch.per_example import per_example_matmul, per_example_matmul_naive
+    from dcscratch.per_example import (DEFAULT_CHUNK_SIZE, per_example_matmul,
+                                       per_example_matmul_naive)
 
     tf = quiet_tensorflow()
     function = per_example_matmul_naive if variant.startswith("naive") else per_example_matmul
+    chunk_size = 8 if variant.endswith("chunks of 8") else DEFAULT_CHUNK_SIZE
     x = tf.random.stateless_normal((batch, layers[0]), seed=[3, 3])
     W = tf.Variable(tf.random.stateless_normal(layers[:2], seed=[4, 4]) * 0.05)
     seed = tf.constant([5, 5], tf.int64)
@@ -159,15 +208,16 @@ def per_example_step(variant, batch, layers):
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.nn.relu(function(x, W, KEEP_PROB, seed)))
+            loss = tf.reduce_sum(tf.nn.relu(function(x, W, KEEP_PROB, seed, chunk_size)))
         return tape.gradient(loss, W)
 
     return step
 
 
 def make_step(section, variant, batch, layers):
-    if section == "model":
-        return training_step(build_model(variant, layers), batch, layers)
+    if section in ("model", "model_xla"):
+        return training_step(build_model(variant, layers), batch, layers,
+                             jit_compile=section == "model_xla")
     return per_example_step(variant, batch, layers)
 
 
@@ -209,13 +259,15 @@ def _status_mb(field):
 def memory_probe(request):
     """Child process of :func:`peak_memory_mb` on a CPU: prints ``{"peak_mb": ...}``.
 
-    One warm-up step first (tracing and the runtime's one-off allocations), then the peak
-    resident size is reset (writing 5 to /proc/self/clear_refs) and three steps measured.
+    The step is traced first (not run), then the peak resident size is reset (writing 5
+    to /proc/self/clear_refs) and three steps measured. Not a warm-up step: the memory a
+    step frees is not always handed back to the system (it was not on the project's
+    machine, 2026-11-24), so after one step the resting size already held its peak.
     """
     request = json.loads(request)
     step = make_step(request["section"], request["variant"], request["batch"],
                      tuple(request["layers"]))
-    sync(step())
+    step.get_concrete_function()
     resting = _status_mb("VmRSS")
     with open("/proc/self/clear_refs", "w") as clear_refs:
         clear_refs.write("5")  # resets VmHWM, the peak resident set size, to the current size
@@ -228,11 +280,13 @@ def bench_section(section, variants, baseline, batch, layers, repeats, device, m
     tf = quiet_tensorflow()
     with tf.device(device):
         steps = {variant: make_step(section, variant, batch, layers) for variant in variants}
-        seconds = median_interleaved(steps, repeats)
+        times = interleaved_times(steps, repeats)
     rows = []
     for variant in variants:
-        row = {"variant": variant, "ms_per_step": seconds[variant] * 1e3,
-               "time_ratio": seconds[variant] / seconds[baseline]}
+        spread = paired_ratio(times, variant, baseline)
+        row = {"variant": variant, "ms_per_step": float(np.median(times[variant])) * 1e3,
+               "time_ratio": spread["ratio"], "time_ratio_q1": spread["ratio_q1"],
+               "time_ratio_q3": spread["ratio_q3"]}
         if memory:
             row["peak_mb"] = peak_memory_mb(section, variant, batch, layers, device)
         rows.append(row)
@@ -299,7 +353,7 @@ def inference_markdown(results):
 
 # ---------------------------------------------------------------- report
 def per_example_mask_bytes(batch, fan_in, fan_out):
-    """Bytes of per-example masks for one layer: as float32, as bits, and one chunk of 8."""
+    """Bytes of per-example masks for one layer: as float32, as bits, and one chunk."""
     from dcscratch.per_example import DEFAULT_CHUNK_SIZE
 
     entries = batch * fan_in * fan_out
@@ -307,7 +361,7 @@ def per_example_mask_bytes(batch, fan_in, fan_out):
             "one_chunk_float32": 4 * DEFAULT_CHUNK_SIZE * fan_in * fan_out}
 
 
-def run(quick=False, repeats=7, device=None, memory=True):
+def run(quick=False, repeats=15, device=None, memory=True):
     """Run the benchmark and return its results as a dict (also what ``bench.json`` holds)."""
     from dcscratch.devices import preferred_device
 
@@ -318,13 +372,20 @@ def run(quick=False, repeats=7, device=None, memory=True):
     masks = bench_masks(settings["mask_sizes"], repeats, device)
     models = bench_section("model", MODEL_VARIANTS, "Dense", settings["batch"],
                            settings["layers"], repeats, device, memory)
+    models_xla = bench_section("model_xla", XLA_MODEL_VARIANTS, "Dense", settings["batch"],
+                               settings["layers"], repeats, device, memory=False)
     per_example = bench_section("per_example", PER_EXAMPLE_VARIANTS, PER_EXAMPLE_VARIANTS[0],
                                 settings["batch"], settings["layers"], repeats, device, memory)
     inference = bench_inference(settings["layers"], settings["batch"], repeats, device)
-    for row in masks + models + per_example:
+    # The per-example product is batch·in·out work in each of three passes (forward, dx, dW).
+    entry_passes = 3 * settings["batch"] * settings["layers"][0] * settings["layers"][1]
+    for row in per_example:
+        row["ns_per_entry_pass"] = row["ms_per_step"] * 1e6 / entry_passes
+    for row in masks + models + models_xla + per_example:
         row["device"] = label
     return {"device": label, "settings": {**settings, "repeats": repeats, "keep_prob": KEEP_PROB},
-            "masks": masks, "training_step": models, "per_example": per_example,
+            "masks": masks, "training_step": models, "training_step_xla": models_xla,
+            "per_example": per_example,
             "mask_memory": per_example_mask_bytes(settings["batch"], *settings["layers"][:2]),
             "inference": inference,
             "seconds": time.perf_counter() - started}
@@ -334,17 +395,23 @@ def markdown(results):
     """The results as Markdown tables."""
     settings = results["settings"]
     lines = [f"Device: {results['device']}; keep_prob {settings['keep_prob']}; medians of "
-             f"{settings['repeats']} interleaved runs.", "",
-             "**Mask generation** (nanoseconds per weight; ratio to `tf.random.uniform` of the "
-             "same size, measured in the same run)", "",
-             "| size | way | ns per weight | × floor | device |", "|---|---|---:|---:|---|"]
+             f"{settings['repeats']} interleaved runs; ratios are medians of same-round ratios, "
+             "with their interquartile range in brackets.", "",
+             "**Mask generation** (nanoseconds per weight; ratio to the random bits an exact "
+             f"mask needs, H({settings['keep_prob']}) per weight drawn as raw 32-bit Philox words; "
+             "ratio to `stateless_uniform < keep_prob`)", "",
+             "| size | way | ns per weight | × random bits | × stateless_uniform | device |",
+             "|---|---|---:|---:|---:|---|"]
     for row in results["masks"]:
         lines.append(f"| {row['size']} | {row['way']} | {row['ns_per_weight']:.2f} | "
-                     f"{row['ratio_to_floor']:.2f} | {row['device']} |")
+                     f"{_ratio_with_spread(row, 'ratio_to_random_bits')} | "
+                     f"{row['ratio_to_stateless_uniform']:.2f} | {row['device']} |")
     layers = "→".join(str(width) for width in settings["layers"])
     for title, key, baseline in (
             (f"**One training step**, {layers}, batch {settings['batch']}, float32, "
              "`tf.function`, SGD", "training_step", "Dense"),
+            ("**One training step under XLA**, the same, `tf.function(jit_compile=True)`",
+             "training_step_xla", "Dense"),
             (f"**Per-example masks**, one {layers.split('→')[0]}→{layers.split('→')[1]} layer, "
              f"batch {settings['batch']}, forward + backward", "per_example",
              PER_EXAMPLE_VARIANTS[0])):
@@ -354,9 +421,15 @@ def markdown(results):
             peak = f"{row['peak_mb']:.0f}" if "peak_mb" in row else "–"
             memory_ratio = f"{row['memory_ratio']:.2f}" if "memory_ratio" in row else "–"
             lines.append(f"| {row['variant']} | {row['ms_per_step']:.1f} | "
-                         f"{row['time_ratio']:.2f} | {peak} | {memory_ratio} | {row['device']} |")
+                         f"{_ratio_with_spread(row, 'time_ratio')} | {peak} | {memory_ratio} | "
+                         f"{row['device']} |")
     lines += inference_markdown(results)
     return "\n".join(lines) + "\n"
+
+
+def _ratio_with_spread(row, key):
+    """``"1.23 (1.20–1.27)"``: a ratio and its interquartile range over rounds."""
+    return f"{row[key]:.2f} ({row[key + '_q1']:.2f}–{row[key + '_q3']:.2f})"
 
 
 def plot(results):
@@ -388,7 +461,7 @@ def main(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="build/bench", help="output folder")
     parser.add_argument("--quick", action="store_true", help="classroom sizes, a few seconds")
-    parser.add_argument("--repeats", type=int, default=7, help="interleaved runs per median")
+    parser.add_argument("--repeats", type=int, default=15, help="interleaved runs per median")
     parser.add_argument("--memory-probe", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:

@@ -4,6 +4,7 @@ from keras import ops
 
 from dcscratch import per_example
 from dcscratch.inference import gaussian_moments
+from dcscratch.mask_sampler import keep_mask
 from dcscratch.tf_common import tf
 from dcscratch.validation import (check_choice, check_keep_prob, check_positive_int,
                                   check_seed)
@@ -164,8 +165,13 @@ class DropConnectDense(keras.layers.Layer):
 
 
 def batch_mask(shape, keep_prob, seed, dtype=tf.float32):
-    """The 0/1 mask that ``mask="batch"`` applies for a given stateless ``seed`` (shape [2])."""
-    return tf.cast(tf.random.stateless_uniform(shape, seed=seed) < keep_prob, dtype)
+    """The 0/1 mask that ``mask="batch"`` applies for a given stateless ``seed`` (shape [2]).
+
+    Drawn by :func:`dcscratch.mask_sampler.keep_mask`: each entry is 1 with probability
+    ``exact_keep_prob(keep_prob)`` = ⌈keep_prob·2^k⌉/2^k (keep_prob itself unless
+    keep_prob·256 is fractional, then within 2^-16 of it).
+    """
+    return tf.cast(keep_mask(shape, keep_prob, seed), dtype)
 
 
 def masked_matmul(inputs, kernel, keep_prob, seed, *, mask="batch",
@@ -176,7 +182,7 @@ def masked_matmul(inputs, kernel, keep_prob, seed, *, mask="batch",
     ``seed``, so that notebooks and tests can reproduce the mask a step used.
     """
     if mask == "batch":
-        return ops.matmul(inputs, kernel * batch_mask(tf.shape(kernel), keep_prob, seed,
+        return ops.matmul(inputs, kernel * batch_mask(kernel.shape, keep_prob, seed,
                                                       kernel.dtype))
     # Each row of the flattened leading dimensions is an example with its own mask.
     rows = tf.reshape(inputs, (-1, kernel.shape[0]))

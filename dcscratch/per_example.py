@@ -11,21 +11,25 @@ storing masks as bits; regenerating them stores nothing).
 keeps them all and lets autodiff do the backward pass: it is the reference the
 tests and the benchmark compare against.
 """
+from dcscratch.mask_sampler import keep_mask
 from dcscratch.tf_common import tf
 
-DEFAULT_CHUNK_SIZE = 8
+# One example at a time: on a two-core CPU it was faster than chunks of 2 to 16 examples
+# (the benchmark's per-example section times it against chunks of 8), because its
+# intermediates, in·out floats each, stay in cache; and it holds the least memory.
+DEFAULT_CHUNK_SIZE = 1
 
 
 def chunk_masks(chunk_index, seed, chunk_size, in_features, out_features, keep_prob, dtype):
     """The 0/1 masks of one chunk of examples, shape ``(chunk_size, in, out)``.
 
     Chunk c's masks come from ``fold_in(seed, c)``, so any code that knows the seed can
-    draw them again.
+    draw them again. They are :func:`dcscratch.mask_sampler.keep_mask`'s, as the batch
+    mode's: each entry is 1 with probability ⌈keep_prob·2^k⌉/2^k.
     """
     chunk_seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(chunk_index, tf.int64))
-    uniforms = tf.random.stateless_uniform((chunk_size, in_features, out_features),
-                                           seed=chunk_seed, dtype=tf.float32)
-    return tf.cast(uniforms < keep_prob, dtype)
+    return tf.cast(keep_mask((chunk_size, in_features, out_features), keep_prob, chunk_seed),
+                   dtype)
 
 
 def _pad_to_chunks(x, chunk_size):

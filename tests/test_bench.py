@@ -4,6 +4,7 @@ import json
 import pytest
 
 from dcscratch import bench
+from dcscratch.per_example import DEFAULT_CHUNK_SIZE
 
 TINY = {"mask_sizes": (16, 32), "layers": (8, 16, 16, 4), "batch": 4}
 
@@ -17,12 +18,27 @@ def test_median_interleaved_runs_every_candidate_equally_and_rotates_the_order()
     assert calls[3:] == list("abc") + list("bca") + list("cab")  # three rotated rounds
 
 
+def test_paired_ratio_divides_round_by_round_and_reports_the_quartiles():
+    times = {"base": [1.0, 2.0, 1.0, 4.0], "x": [2.0, 4.0, 3.0, 4.0]}  # ratios 2, 2, 3, 1
+    spread = bench.paired_ratio(times, "x", "base")
+    assert spread == {"ratio": 2.0, "ratio_q1": 1.75, "ratio_q3": 2.25}
+    assert bench.paired_ratio(times, "base", "base") == {"ratio": 1.0, "ratio_q1": 1.0,
+                                                         "ratio_q3": 1.0}
+
+
+def test_binary_entropy_is_the_random_bits_an_exact_mask_needs():
+    assert bench.binary_entropy(0.5) == 1.0
+    assert bench.binary_entropy(1.0) == 0.0
+    assert bench.binary_entropy(0.25) == pytest.approx(0.8112781244591328, abs=1e-15)
+    assert bench.binary_entropy(0.1) == pytest.approx(bench.binary_entropy(0.9), abs=1e-15)
+
+
 def test_per_example_mask_arithmetic():
     memory = bench.per_example_mask_bytes(batch=128, fan_in=784, fan_out=800)
     assert memory["entries"] == 128 * 784 * 800 == 80_281_600
     assert memory["float32"] == 4 * memory["entries"]
     assert memory["bits"] == memory["entries"] / 8
-    assert memory["one_chunk_float32"] == 4 * 8 * 784 * 800
+    assert memory["one_chunk_float32"] == 4 * DEFAULT_CHUNK_SIZE * 784 * 800
 
 
 def test_bench_writes_json_markdown_and_figure_with_a_device_on_every_row(tmp_path, monkeypatch):
@@ -30,15 +46,29 @@ def test_bench_writes_json_markdown_and_figure_with_a_device_on_every_row(tmp_pa
     assert bench.main(["--quick", "--repeats", "1", "--out", str(tmp_path)]) == 0
     results = json.loads((tmp_path / "bench.json").read_text())
     assert {row["way"] for row in results["masks"]} == {
-        "python", "numpy", "tf-hard", "tf-easy", "tf-easy dropconnect", "floor (tf.random.uniform)"}
+        "python", "numpy", "tf-hard", "tf-easy", "tf-easy dropconnect",
+        "float uniforms (tf.random.uniform)", bench.STATELESS_UNIFORM, bench.LAYER_SAMPLER,
+        bench.RANDOM_BITS}
     assert [row["variant"] for row in results["training_step"]] == list(bench.MODEL_VARIANTS)
+    assert [row["variant"] for row in results["training_step_xla"]] == list(
+        bench.XLA_MODEL_VARIANTS)
     assert [row["variant"] for row in results["per_example"]] == list(bench.PER_EXAMPLE_VARIANTS)
-    rows = results["masks"] + results["training_step"] + results["per_example"]
+    rows = (results["masks"] + results["training_step"] + results["training_step_xla"]
+            + results["per_example"])
     assert all(row["device"] == results["device"] for row in rows)
     assert results["training_step"][0]["time_ratio"] == 1.0
+    assert results["training_step_xla"][0]["time_ratio"] == 1.0
+    assert all(row["ratio_to_random_bits"] == 1.0 for row in results["masks"]
+               if row["way"] == bench.RANDOM_BITS)
+    assert all(row["time_ratio_q1"] <= row["time_ratio"] <= row["time_ratio_q3"] for row in rows
+               if "time_ratio" in row)
     assert all("peak_mb" in row and "memory_ratio" in row for row in results["per_example"])
+    entry_passes = 3 * TINY["batch"] * TINY["layers"][0] * TINY["layers"][1]
+    assert all(row["ns_per_entry_pass"] == pytest.approx(row["ms_per_step"] * 1e6 / entry_passes)
+               for row in results["per_example"])
     markdown = (tmp_path / "bench.md").read_text()
-    assert markdown.count("| 16x16 |") == 6 and "time × Dense" in markdown
+    assert markdown.count("| 16x16 |") == 9 and "time × Dense" in markdown
+    assert "floor" not in markdown and "under XLA" in markdown
     assert (tmp_path / "bench.png").stat().st_size > 10_000
     assert [row["variant"] for row in results["inference"]] == list(
         bench.inference_models(TINY["layers"], samples=bench.INFERENCE_SAMPLES))
