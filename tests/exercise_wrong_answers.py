@@ -188,4 +188,43 @@ WRONG_ANSWERS = {
                 """, "put chunk_index into the seed"),
         ],
     },
+    "07_experiments": {
+        "q1": [
+            wrong("every run of the variant, from every sweep, not only the default setting", """
+                def default_test_errors(results, variant):
+                    return np.array([run["final"]["test_error"] for run in results["runs"].values()
+                                     if run["settings"]["variant"] == variant])
+                """, "the runs of the other sweeps"),
+        ],
+        "q2": [
+            wrong("np.std's default: divides by n instead of n − 1", """
+                def mean_and_sd(values):
+                    return float(np.mean(values)), float(np.std(values))
+                """, "divides by n − 1, not n"),
+        ],
+        "q3": [
+            wrong("an unpaired interval: the two variants' spreads instead of that of the differences", """
+                def paired_interval(a, b, confidence=0.95):
+                    a, b = np.asarray(a), np.asarray(b)
+                    n = len(a)
+                    mean = a.mean() - b.mean()
+                    half_width = (stats.t.ppf(0.5 + confidence / 2, n - 1)
+                                  * math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n))
+                    return mean, mean - half_width, mean + half_width
+                """, "treats the runs as unpaired"),
+            wrong("the standard deviation of the differences divided by n, not n − 1", """
+                def paired_interval(a, b, confidence=0.95):
+                    d = np.asarray(a) - np.asarray(b)
+                    n = len(d)
+                    half_width = stats.t.ppf(0.5 + confidence / 2, n - 1) * d.std() / math.sqrt(n)
+                    return d.mean(), d.mean() - half_width, d.mean() + half_width
+                """, "divides by n − 1, not n"),
+        ],
+        "q4": [
+            wrong("reads the sign of the mean difference, not the interval", """
+                example_vs_batch = "lower"
+                example_vs_no_drop = "higher"
+                """, "not only at the sign"),
+        ],
+    },
 }
