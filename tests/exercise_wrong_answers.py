@@ -227,4 +227,52 @@ WRONG_ANSWERS = {
                 """, "not only at the sign"),
         ],
     },
+    "08_extensions": {
+        "q1": [
+            wrong("keep_prob where its logit belongs", """
+                def relaxed_bernoulli_numpy(keep_prob, uniform, temperature):
+                    logistic = np.log(uniform) - np.log1p(-uniform)
+                    return 1 / (1 + np.exp(-(keep_prob + logistic) / temperature))
+                """, "not keep_prob itself"),
+            wrong("multiplied by the temperature instead of divided", """
+                def relaxed_bernoulli_numpy(keep_prob, uniform, temperature):
+                    keep_logit = np.log(keep_prob) - np.log1p(-keep_prob)
+                    logistic = np.log(uniform) - np.log1p(-uniform)
+                    return 1 / (1 + np.exp(-(keep_logit + logistic) * temperature))
+                """, "divide by the temperature"),
+        ],
+        "q2": [
+            wrong("stretched but not clipped", """
+                def inference_gate(gate_logit):
+                    return 1 / (1 + np.exp(-np.asarray(gate_logit))) * (ZETA - GAMMA) + GAMMA
+                """, "clip the stretched value to [0, 1]"),
+            wrong("the plain sigmoid: clipped but never stretched, so never exactly 0", """
+                def inference_gate(gate_logit):
+                    return np.clip(1 / (1 + np.exp(-np.asarray(gate_logit))), 0.0, 1.0)
+                """, "stretch the sigmoid to (γ, ζ)"),
+        ],
+        "q3": [
+            wrong("σ(log α), the unstretched sample's probability of exceeding 1/2", """
+                def expected_kept_connections(gate_logit, temperature):
+                    return float(np.sum(1 / (1 + np.exp(-np.asarray(gate_logit)))))
+                """, "non-zero already when s > 1/12"),
+            wrong("the share of kept connections, not their number", """
+                def expected_kept_connections(gate_logit, temperature):
+                    shifted = np.asarray(gate_logit) - temperature * np.log(-GAMMA / ZETA)
+                    return float(np.mean(1 / (1 + np.exp(-shifted))))
+                """, "sum over every gate"),
+        ],
+        "q4": [
+            wrong("a mask over the features shared by the batch, as a weight mask is, not one per example", """
+                def stochastic_depth(inputs, survival_prob, rng):
+                    keep = rng.random(inputs.shape[1:]) < survival_prob
+                    return (inputs * keep / survival_prob).astype(inputs.dtype)
+                """, "one coin per example"),
+            wrong("no 1/survival_prob scaling of the kept branches", """
+                def stochastic_depth(inputs, survival_prob, rng):
+                    keep = rng.random((inputs.shape[0],) + (1,) * (inputs.ndim - 1)) < survival_prob
+                    return (inputs * keep).astype(inputs.dtype)
+                """, "scale the survivors by"),
+        ],
+    },
 }
