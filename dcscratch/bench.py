@@ -15,7 +15,9 @@ Three sections:
    ``Dense``, ``Dropout``, and ``DropConnectDense`` per batch and per example, as ratios
    to ``Dense``, with peak memory;
 3. per-example masks stored whole (naive) against regenerated chunk by chunk (the
-   package's), in time and peak memory.
+   package's), in time and peak memory;
+4. inference on the same network: ``DropConnectDense`` with the mean rule, the paper's
+   Gaussian rule and Monte Carlo masks, as ratios to ``Dense``.
 """
 import argparse
 import json
@@ -241,6 +243,60 @@ def bench_section(section, variants, baseline, batch, layers, repeats, device, m
     return rows
 
 
+# ---------------------------------------------------------------- 4. inference
+INFERENCE_SAMPLES = 64
+
+
+def inference_models(layers, samples=INFERENCE_SAMPLES):
+    """``{name: model}``: a Dense network, and one DropConnect network under each rule."""
+    from dcscratch.inference import with_inference
+
+    dropconnect = build_model("DropConnect (batch)", layers)
+    return {"Dense": build_model("Dense", layers),
+            "DropConnect mean": with_inference(dropconnect, "mean"),
+            f"DropConnect Gaussian ({samples} samples)": with_inference(dropconnect, "gaussian",
+                                                                         samples=samples),
+            f"DropConnect MC ({samples} masks)": with_inference(dropconnect, "mc",
+                                                               samples=samples)}
+
+
+def inference_candidates(models, x):
+    """``{name: one prediction}`` for each model: a compiled forward pass at inference.
+
+    A ``tf.function`` call rather than ``model.predict``, whose fixed cost per call (it
+    builds a dataset) would hide the differences on a small network.
+    """
+    tf = quiet_tensorflow()
+    return {name: tf.function(lambda model=model: model(x, training=False))
+            for name, model in models.items()}
+
+
+def bench_inference(layers, batch, repeats, device, samples=INFERENCE_SAMPLES):
+    """Rows of predict time per rule, as ratios to the Dense network's in the same run."""
+    tf = quiet_tensorflow()
+    with tf.device(device):
+        x = tf.random.stateless_normal((batch, layers[0]), seed=[6, 6])
+        seconds = median_interleaved(inference_candidates(inference_models(layers, samples), x),
+                                     repeats)
+    label = device_label(device)
+    return [{"variant": name, "ms_per_predict": value * 1e3,
+             "time_ratio": value / seconds["Dense"], "device": label}
+            for name, value in seconds.items()]
+
+
+def inference_markdown(results):
+    """The inference section's table, as Markdown lines."""
+    settings = results["settings"]
+    layers = "→".join(str(width) for width in settings["layers"])
+    lines = ["", f"**Inference**, one prediction of {layers}, batch {settings['batch']}, "
+             "`tf.function`", "", "| variant | ms per predict | time × Dense | device |",
+             "|---|---:|---:|---|"]
+    for row in results["inference"]:
+        lines.append(f"| {row['variant']} | {row['ms_per_predict']:.2f} | "
+                     f"{row['time_ratio']:.2f} | {row['device']} |")
+    return lines
+
+
 # ---------------------------------------------------------------- report
 def per_example_mask_bytes(batch, fan_in, fan_out):
     """Bytes of per-example masks for one layer: as float32, as bits, and one chunk of 8."""
@@ -264,11 +320,13 @@ def run(quick=False, repeats=7, device=None, memory=True):
                            settings["layers"], repeats, device, memory)
     per_example = bench_section("per_example", PER_EXAMPLE_VARIANTS, PER_EXAMPLE_VARIANTS[0],
                                 settings["batch"], settings["layers"], repeats, device, memory)
+    inference = bench_inference(settings["layers"], settings["batch"], repeats, device)
     for row in masks + models + per_example:
         row["device"] = label
     return {"device": label, "settings": {**settings, "repeats": repeats, "keep_prob": KEEP_PROB},
             "masks": masks, "training_step": models, "per_example": per_example,
             "mask_memory": per_example_mask_bytes(settings["batch"], *settings["layers"][:2]),
+            "inference": inference,
             "seconds": time.perf_counter() - started}
 
 
@@ -297,6 +355,7 @@ def markdown(results):
             memory_ratio = f"{row['memory_ratio']:.2f}" if "memory_ratio" in row else "–"
             lines.append(f"| {row['variant']} | {row['ms_per_step']:.1f} | "
                          f"{row['time_ratio']:.2f} | {peak} | {memory_ratio} | {row['device']} |")
+    lines += inference_markdown(results)
     return "\n".join(lines) + "\n"
 
 

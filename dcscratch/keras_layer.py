@@ -3,6 +3,7 @@ import keras
 from keras import ops
 
 from dcscratch import per_example
+from dcscratch.inference import gaussian_moments
 from dcscratch.tf_common import tf
 from dcscratch.validation import (check_choice, check_keep_prob, check_positive_int,
                                   check_seed)
@@ -182,13 +183,3 @@ def masked_matmul(inputs, kernel, keep_prob, seed, *, mask="batch",
     out = per_example.per_example_matmul(rows, kernel, keep_prob, seed, chunk_size)
     return tf.reshape(out, tf.concat([tf.shape(inputs)[:-1], [kernel.shape[1]]], 0))
 
-
-def gaussian_moments(inputs, kernel, keep_prob):
-    """Mean and variance of the masked pre-activation ``inputs @ (M⊙kernel)`` over M.
-
-    E = keep_prob · (x W) and Var = keep_prob (1 − keep_prob) · (x⊙x)(W⊙W), because the
-    terms M_ij W_ij x_i are independent Bernoulli-scaled values.
-    """
-    mean = keep_prob * ops.matmul(inputs, kernel)
-    variance = keep_prob * (1.0 - keep_prob) * ops.matmul(ops.square(inputs), ops.square(kernel))
-    return mean, variance

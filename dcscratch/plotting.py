@@ -39,3 +39,38 @@ def plot_mask(mask, *, title="mask", ax=None):
     ax.set_xticks([])
     ax.set_yticks([])
     return ax
+
+
+def plot_reliability_diagram(probs_by_rule, labels, *, bins=15):
+    """One reliability diagram per rule: accuracy per confidence bin against the diagonal.
+
+    Args:
+        probs_by_rule: ``{name: (batch, classes) probabilities}``, e.g. one entry per
+            inference rule, all for the same examples.
+        labels: ``(batch,)`` integer classes.
+        bins: number of equal-width confidence bins (as in ``expected_calibration_error``).
+
+    A perfectly calibrated model's bars reach their bin's mean confidence (the red dots, close
+    to the diagonal); bars below it mean over-confidence, bars above it under-confidence.
+    Each title gives the rule's expected calibration error (ECE).
+    """
+    from dcscratch.inference import calibration_bins, expected_calibration_error
+
+    fig, axes = plt.subplots(1, len(probs_by_rule), figsize=(3.2 * len(probs_by_rule), 3.4),
+                             squeeze=False, sharey=True)
+    for ax, (name, probs) in zip(axes[0], probs_by_rule.items()):
+        table = calibration_bins(probs, labels, bins)
+        edges, used = table["edges"], table["count"] > 0
+        width = edges[1] - edges[0]
+        ax.bar(edges[:-1][used], table["accuracy"][used], width=width, align="edge",
+               color="C0", edgecolor="white", label="accuracy in the bin")
+        # Calibrated means each bar reaches its own mean confidence, which lies near the diagonal.
+        ax.plot(edges[:-1][used] + width / 2, table["confidence"][used], "o", color="C3", ms=4,
+                label="mean confidence in the bin")
+        ax.plot([0, 1], [0, 1], color="k", lw=0.8, ls="--")
+        ece = expected_calibration_error(probs, labels, bins)
+        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", title=f"{name}: ECE {ece:.3f}")
+    axes[0, 0].set_ylabel("accuracy")
+    axes[0, 0].legend(loc="upper left", fontsize=8)
+    fig.tight_layout()
+    return fig

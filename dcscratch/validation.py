@@ -104,3 +104,48 @@ def check_float_array(W, argument="W"):
     if W.size == 0:
         raise ValueError(_invalid(argument, expected, f"<empty array of shape {W.shape}>"))
     return W
+
+
+#: How far a row of probabilities may sum from 1 (float32 softmax rows are within ~1e-6).
+PROBABILITY_TOLERANCE = 1e-4
+
+
+def check_probabilities(probs, argument="probs"):
+    """Return ``probs`` as a float64 array after checking it is 2-D with probability rows."""
+    import numpy as np
+
+    expected = (f"a 2-D float array (batch, classes) of values in [0, 1] whose rows sum to 1 "
+                f"(within {PROBABILITY_TOLERANCE})")
+    probs = check_float_array(probs, argument)
+    if probs.ndim != 2:
+        raise ValueError(_invalid(argument, expected, _describe(probs)))
+    if not _are_probability_rows(probs):
+        raise ValueError(_invalid(argument, expected, _describe(probs)))
+    return probs.astype(np.float64)
+
+
+def _are_probability_rows(array):
+    import numpy as np
+
+    return bool(np.all(np.isfinite(array)) and np.all(array >= 0) and np.all(array <= 1)
+                and np.all(np.abs(array.sum(axis=1) - 1) <= PROBABILITY_TOLERANCE))
+
+
+def check_labels(labels, batch, classes, argument="labels"):
+    """Return ``labels`` after checking it is ``(batch,)`` integers in [0, classes)."""
+    import numpy as np
+
+    expected = f"a 1-D array of {batch} integers in [0, {classes})"
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):  # bool is not an integer dtype here
+        raise TypeError(_invalid(argument, expected, _describe(labels)))
+    if labels.shape != (batch,) or np.any(labels < 0) or np.any(labels >= classes):
+        raise ValueError(_invalid(argument, expected, _describe(labels)))
+    return labels
+
+
+def _describe(array):
+    """Short text for an array in an error message (its shape and dtype, not its values)."""
+    shape = tuple(array.shape) if hasattr(array, "shape") else "?"
+    dtype = getattr(array, "dtype", type(array).__name__)
+    return f"<array of shape {shape}, dtype {dtype}>"

@@ -40,9 +40,30 @@ def test_bench_writes_json_markdown_and_figure_with_a_device_on_every_row(tmp_pa
     markdown = (tmp_path / "bench.md").read_text()
     assert markdown.count("| 16x16 |") == 6 and "time × Dense" in markdown
     assert (tmp_path / "bench.png").stat().st_size > 10_000
+    assert [row["variant"] for row in results["inference"]] == list(
+        bench.inference_models(TINY["layers"], samples=bench.INFERENCE_SAMPLES))
+    assert "**Inference**" in markdown and "time × Dense" in markdown
 
 
 def test_bench_rejects_a_non_positive_repeat_count(capsys):
     with pytest.raises(SystemExit):
         bench.main(["--repeats", "0"])
     assert "`--repeats`" in capsys.readouterr().err
+
+
+def test_inference_section_times_each_rule_on_one_network_against_dense():
+    models = bench.inference_models(TINY["layers"], samples=3)
+    assert list(models) == ["Dense", "DropConnect mean", "DropConnect Gaussian (3 samples)",
+                            "DropConnect MC (3 masks)"]
+    rules = [model.layers[0].inference for model in list(models.values())[1:]]
+    assert rules == ["mean", "gaussian", "mc"]
+    # The three DropConnect networks are one network under three rules: the same weights.
+    weights = [model.get_weights() for model in list(models.values())[1:]]
+    for other in weights[1:]:
+        assert all((a == b).all() for a, b in zip(weights[0], other))
+    rows = bench.bench_inference(TINY["layers"], TINY["batch"], repeats=1, device="/CPU:0",
+                                 samples=3)
+    assert [row["variant"] for row in rows] == list(models)
+    assert rows[0]["time_ratio"] == 1.0 and all(row["ms_per_predict"] > 0 for row in rows)
+    lines = bench.inference_markdown({"settings": {**TINY, "repeats": 1}, "inference": rows})
+    assert sum(line.startswith("| DropConnect") for line in lines) == 3

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from dcscratch import DropConnectDense, numpy_layers
-from dcscratch.keras_layer import batch_mask, gaussian_moments, masked_matmul
+from dcscratch.inference import gaussian_moments, relu_gaussian_mean
+from dcscratch.keras_layer import batch_mask, masked_matmul
 from dcscratch.per_example import per_example_masks
 from dcscratch.tf_common import tf
 
@@ -86,7 +87,7 @@ def test_gaussian_moments_match_monte_carlo():
     x = rng.normal(size=(3, 40)).astype(np.float32)
     W = rng.normal(size=(40, 5)).astype(np.float32)
     keep_prob, draws = 0.6, 20_000
-    mean, variance = (t.numpy() for t in gaussian_moments(x, W, keep_prob))
+    mean, variance = gaussian_moments(x, W, keep_prob)
     masks = (rng.random((draws, 40, 5)) < keep_prob).astype(np.float32)
     samples = np.einsum("ni,sio->sno", x, masks * W)
     standard_error = np.sqrt(variance / draws)
@@ -95,23 +96,14 @@ def test_gaussian_moments_match_monte_carlo():
     assert np.all(np.abs(samples.var(axis=0) / variance - 1) < 5 * math.sqrt(2 / draws))
 
 
-def relu_of_gaussian_mean(mean, variance):
-    """E[max(0, u)] for u ~ N(mean, variance): mean·Φ(mean/σ) + σ·φ(mean/σ)."""
-    sigma = np.sqrt(variance)
-    z = mean / sigma
-    cdf = 0.5 * (1 + np.vectorize(math.erf)(z / math.sqrt(2)))
-    pdf = np.exp(-z ** 2 / 2) / math.sqrt(2 * math.pi)
-    return mean * cdf + sigma * pdf
-
-
 def test_gaussian_inference_averages_the_activation_over_the_moment_matched_gaussian():
     samples = 20_000
     layer = DropConnectDense(6, 0.5, activation="relu", inference="gaussian",
                              inference_samples=samples, seed=5, bias_initializer="zeros")
     x = np.random.default_rng(5).normal(size=(4, 50)).astype(np.float32)
     output = layer(x).numpy()
-    mean, variance = (t.numpy() for t in gaussian_moments(x, layer.kernel.numpy(), 0.5))
-    expected = relu_of_gaussian_mean(mean, variance)
+    mean, variance = gaussian_moments(x, layer.kernel.numpy(), 0.5)
+    expected = relu_gaussian_mean(mean, variance)
     # Monte Carlo over `samples` draws: standard error ≤ σ / sqrt(samples).
     assert np.all(np.abs(output - expected) < 5 * np.sqrt(variance / samples))
 
@@ -121,7 +113,7 @@ def test_mc_inference_averages_sampled_masks():
     layer = DropConnectDense(6, 0.5, inference="mc", inference_samples=samples, seed=6)
     x = np.random.default_rng(6).normal(size=(4, 50)).astype(np.float32)
     output = layer(x).numpy()
-    mean, variance = (t.numpy() for t in gaussian_moments(x, layer.kernel.numpy(), 0.5))
+    mean, variance = gaussian_moments(x, layer.kernel.numpy(), 0.5)
     # Linear activation: the average of masked outputs estimates the mean, keep_prob·xW + b.
     difference = output - (mean + layer.bias.numpy())
     assert np.all(np.abs(difference) < 5 * np.sqrt(variance / samples))
