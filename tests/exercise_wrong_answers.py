@@ -188,6 +188,71 @@ WRONG_ANSWERS = {
                 """, "put chunk_index into the seed"),
         ],
     },
+    "06_inference": {
+        "q1": [
+            wrong("variance without the mask's keep_prob(1 − keep_prob)", """
+                def layer_moments(x, W, keep_prob):
+                    return keep_prob * x @ W, (x * x) @ (W * W)
+                """, "Var[M_ij] = keep_prob(1 − keep_prob)"),
+            wrong("variance without squaring x", """
+                def layer_moments(x, W, keep_prob):
+                    return keep_prob * x @ W, keep_prob * (1 - keep_prob) * x @ (W * W)
+                """, "square x as well as W"),
+        ],
+        "q2": [
+            wrong("relu(E[u]): the mean rule", """
+                def relu_gaussian_expectation(mean, variance):
+                    return np.maximum(mean, 0)
+                """, "that is relu(E[u]), the mean rule"),
+            wrong("the variance where the standard deviation belongs", """
+                def relu_gaussian_expectation(mean, variance):
+                    z = mean / variance
+                    return mean * stats.norm.cdf(z) + variance * stats.norm.pdf(z)
+                """, "σ is the standard deviation"),
+        ],
+        "q3": [
+            wrong("u averaged over the samples before the activation", """
+                def gaussian_inference(x, W, b, keep_prob, noise):
+                    mean, variance = inference.gaussian_moments(x, W, keep_prob)
+                    return np.maximum((mean + b + np.sqrt(variance) * noise).mean(axis=0), 0)
+                """, "apply relu to every sample"),
+            wrong("the bias left out of u", """
+                def gaussian_inference(x, W, b, keep_prob, noise):
+                    mean, variance = inference.gaussian_moments(x, W, keep_prob)
+                    return np.maximum(mean + np.sqrt(variance) * noise, 0).mean(axis=0) + b
+                """, "the bias b belongs in the mean of u"),
+        ],
+        "q4": [
+            wrong("np.log of a zero probability: 0 · (−inf) is nan", """
+                def entropy_nats(probs):
+                    return -(probs * np.log(probs)).sum(axis=1)
+                """, "0 · log 0 is taken as 0"),
+            wrong("in bits instead of nats", """
+                def entropy_nats(probs):
+                    logs = np.log2(np.where(probs > 0, probs, 1.0))
+                    return -(probs * logs).sum(axis=1)
+                """, "the natural logarithm"),
+        ],
+        "q5": [
+            wrong("every bin's gap counted equally, not weighted by its share", """
+                def calibration_error(probs, labels, bins=15):
+                    confidence = probs.max(axis=1)
+                    correct = probs.argmax(axis=1) == labels
+                    which = np.digitize(confidence, np.linspace(0, 1, bins + 1)[1:-1], right=True)
+                    return float(np.mean([abs(correct[which == b].mean() - confidence[which == b].mean())
+                                          for b in np.unique(which)]))
+                """, "weight each bin by its share"),
+            wrong("the true label's probability taken as the confidence", """
+                def calibration_error(probs, labels, bins=15):
+                    confidence = probs[np.arange(len(labels)), labels]
+                    correct = probs.argmax(axis=1) == labels
+                    which = np.digitize(confidence, np.linspace(0, 1, bins + 1)[1:-1], right=True)
+                    return float(sum(np.mean(which == b) * abs(correct[which == b].mean()
+                                                               - confidence[which == b].mean())
+                                     for b in np.unique(which)))
+                """, "not the probability of the true label"),
+        ],
+    },
     "07_experiments": {
         "q1": [
             wrong("every run of the variant, from every sweep, not only the default setting", """
