@@ -188,4 +188,156 @@ WRONG_ANSWERS = {
                 """, "put chunk_index into the seed"),
         ],
     },
+    "06_inference": {
+        "q1": [
+            wrong("variance without the mask's keep_prob(1 − keep_prob)", """
+                def layer_moments(x, W, keep_prob):
+                    return keep_prob * x @ W, (x * x) @ (W * W)
+                """, "Var[M_ij] = keep_prob(1 − keep_prob)"),
+            wrong("variance without squaring x", """
+                def layer_moments(x, W, keep_prob):
+                    return keep_prob * x @ W, keep_prob * (1 - keep_prob) * x @ (W * W)
+                """, "square x as well as W"),
+        ],
+        "q2": [
+            wrong("relu(E[u]): the mean rule", """
+                def relu_gaussian_expectation(mean, variance):
+                    return np.maximum(mean, 0)
+                """, "that is relu(E[u]), the mean rule"),
+            wrong("the variance where the standard deviation belongs", """
+                def relu_gaussian_expectation(mean, variance):
+                    z = mean / variance
+                    return mean * stats.norm.cdf(z) + variance * stats.norm.pdf(z)
+                """, "σ is the standard deviation"),
+        ],
+        "q3": [
+            wrong("u averaged over the samples before the activation", """
+                def gaussian_inference(x, W, b, keep_prob, noise):
+                    mean, variance = inference.gaussian_moments(x, W, keep_prob)
+                    return np.maximum((mean + b + np.sqrt(variance) * noise).mean(axis=0), 0)
+                """, "apply relu to every sample"),
+            wrong("the bias left out of u", """
+                def gaussian_inference(x, W, b, keep_prob, noise):
+                    mean, variance = inference.gaussian_moments(x, W, keep_prob)
+                    return np.maximum(mean + np.sqrt(variance) * noise, 0).mean(axis=0) + b
+                """, "the bias b belongs in the mean of u"),
+        ],
+        "q4": [
+            wrong("np.log of a zero probability: 0 · (−inf) is nan", """
+                def entropy_nats(probs):
+                    return -(probs * np.log(probs)).sum(axis=1)
+                """, "0 · log 0 is taken as 0"),
+            wrong("in bits instead of nats", """
+                def entropy_nats(probs):
+                    logs = np.log2(np.where(probs > 0, probs, 1.0))
+                    return -(probs * logs).sum(axis=1)
+                """, "the natural logarithm"),
+        ],
+        "q5": [
+            wrong("every bin's gap counted equally, not weighted by its share", """
+                def calibration_error(probs, labels, bins=15):
+                    confidence = probs.max(axis=1)
+                    correct = probs.argmax(axis=1) == labels
+                    which = np.digitize(confidence, np.linspace(0, 1, bins + 1)[1:-1], right=True)
+                    return float(np.mean([abs(correct[which == b].mean() - confidence[which == b].mean())
+                                          for b in np.unique(which)]))
+                """, "weight each bin by its share"),
+            wrong("the true label's probability taken as the confidence", """
+                def calibration_error(probs, labels, bins=15):
+                    confidence = probs[np.arange(len(labels)), labels]
+                    correct = probs.argmax(axis=1) == labels
+                    which = np.digitize(confidence, np.linspace(0, 1, bins + 1)[1:-1], right=True)
+                    return float(sum(np.mean(which == b) * abs(correct[which == b].mean()
+                                                               - confidence[which == b].mean())
+                                     for b in np.unique(which)))
+                """, "not the probability of the true label"),
+        ],
+    },
+    "07_experiments": {
+        "q1": [
+            wrong("every run of the variant, from every sweep, not only the default setting", """
+                def default_test_errors(results, variant):
+                    return np.array([run["final"]["test_error"] for run in results["runs"].values()
+                                     if run["settings"]["variant"] == variant])
+                """, "the runs of the other sweeps"),
+        ],
+        "q2": [
+            wrong("np.std's default: divides by n instead of n − 1", """
+                def mean_and_sd(values):
+                    return float(np.mean(values)), float(np.std(values))
+                """, "divides by n − 1, not n"),
+        ],
+        "q3": [
+            wrong("an unpaired interval: the two variants' spreads instead of that of the differences", """
+                def paired_interval(a, b, confidence=0.95):
+                    a, b = np.asarray(a), np.asarray(b)
+                    n = len(a)
+                    mean = a.mean() - b.mean()
+                    half_width = (stats.t.ppf(0.5 + confidence / 2, n - 1)
+                                  * math.sqrt(a.var(ddof=1) / n + b.var(ddof=1) / n))
+                    return mean, mean - half_width, mean + half_width
+                """, "treats the runs as unpaired"),
+            wrong("the standard deviation of the differences divided by n, not n − 1", """
+                def paired_interval(a, b, confidence=0.95):
+                    d = np.asarray(a) - np.asarray(b)
+                    n = len(d)
+                    half_width = stats.t.ppf(0.5 + confidence / 2, n - 1) * d.std() / math.sqrt(n)
+                    return d.mean(), d.mean() - half_width, d.mean() + half_width
+                """, "divides by n − 1, not n"),
+        ],
+        "q4": [
+            wrong("reads the sign of the mean difference, not the interval", """
+                example_vs_batch = "lower"
+                example_vs_no_drop = "higher"
+                """, "not only at the sign"),
+        ],
+    },
+    "08_extensions": {
+        "q1": [
+            wrong("keep_prob where its logit belongs", """
+                def relaxed_bernoulli_numpy(keep_prob, uniform, temperature):
+                    logistic = np.log(uniform) - np.log1p(-uniform)
+                    return 1 / (1 + np.exp(-(keep_prob + logistic) / temperature))
+                """, "not keep_prob itself"),
+            wrong("multiplied by the temperature instead of divided", """
+                def relaxed_bernoulli_numpy(keep_prob, uniform, temperature):
+                    keep_logit = np.log(keep_prob) - np.log1p(-keep_prob)
+                    logistic = np.log(uniform) - np.log1p(-uniform)
+                    return 1 / (1 + np.exp(-(keep_logit + logistic) * temperature))
+                """, "divide by the temperature"),
+        ],
+        "q2": [
+            wrong("stretched but not clipped", """
+                def inference_gate(gate_logit):
+                    return 1 / (1 + np.exp(-np.asarray(gate_logit))) * (ZETA - GAMMA) + GAMMA
+                """, "clip the stretched value to [0, 1]"),
+            wrong("the plain sigmoid: clipped but never stretched, so never exactly 0", """
+                def inference_gate(gate_logit):
+                    return np.clip(1 / (1 + np.exp(-np.asarray(gate_logit))), 0.0, 1.0)
+                """, "stretch the sigmoid to (γ, ζ)"),
+        ],
+        "q3": [
+            wrong("σ(log α), the unstretched sample's probability of exceeding 1/2", """
+                def expected_kept_connections(gate_logit, temperature):
+                    return float(np.sum(1 / (1 + np.exp(-np.asarray(gate_logit)))))
+                """, "non-zero already when s > 1/12"),
+            wrong("the share of kept connections, not their number", """
+                def expected_kept_connections(gate_logit, temperature):
+                    shifted = np.asarray(gate_logit) - temperature * np.log(-GAMMA / ZETA)
+                    return float(np.mean(1 / (1 + np.exp(-shifted))))
+                """, "sum over every gate"),
+        ],
+        "q4": [
+            wrong("a mask over the features shared by the batch, as a weight mask is, not one per example", """
+                def stochastic_depth(inputs, survival_prob, rng):
+                    keep = rng.random(inputs.shape[1:]) < survival_prob
+                    return (inputs * keep / survival_prob).astype(inputs.dtype)
+                """, "one coin per example"),
+            wrong("no 1/survival_prob scaling of the kept branches", """
+                def stochastic_depth(inputs, survival_prob, rng):
+                    keep = rng.random((inputs.shape[0],) + (1,) * (inputs.ndim - 1)) < survival_prob
+                    return (inputs * keep).astype(inputs.dtype)
+                """, "scale the survivors by"),
+        ],
+    },
 }
