@@ -23,3 +23,19 @@ def binomial_bound(n, keep_prob, sigmas=5.0):
     A correct sampler leaves this bound with probability < 1e-6 at 5 sigmas.
     """
     return sigmas * (keep_prob * (1 - keep_prob) / n) ** 0.5
+
+
+@pytest.fixture(autouse=True)
+def _op_determinism_does_not_leak():
+    """Undo ``enable_op_determinism`` after a test that turned it on (set_seeds does).
+
+    It is process-wide, and with it on Keras silently turns ``jit_compile`` off, so a test
+    that runs after one that seeded would test something else. TensorFlow has no public
+    switch back; its config module's is what ``enable_op_determinism`` itself calls.
+    """
+    yield
+    import sys
+    if "tensorflow" in sys.modules:
+        from tensorflow.python.framework import config
+        if config.is_op_determinism_enabled():
+            config.disable_op_determinism()
