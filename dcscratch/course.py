@@ -30,6 +30,7 @@ def execute(path, *, working_dir):
     """
     import nbformat
     from nbclient import NotebookClient
+    from nbconvert.preprocessors.coalescestreams import CoalesceStreamsPreprocessor
 
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
@@ -42,6 +43,9 @@ def execute(path, *, working_dir):
     # The kernel's own stderr (jupyter's start-up notices) would interleave with the
     # progress lines; errors in cells still arrive through the notebook protocol.
     client.execute(stderr=subprocess.DEVNULL)
+    # A cell's stdout arrives in as many pieces as the kernel happened to flush (more under
+    # load): merged into one output, the stored notebook is the same however busy the machine.
+    CoalesceStreamsPreprocessor().preprocess(notebook, {})
     notebook.metadata.pop("widgets", None)
     return notebook
 

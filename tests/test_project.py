@@ -60,6 +60,8 @@ def test_stored_notebook_was_executed_top_to_bottom_cleanly(path):
             assert not (output.output_type == "stream" and output.name == "stderr"), cell.source
             text = output.get("text", "") + str(output.get("data", {}).get("text/plain", ""))
             assert not re.search(r"/(work|home|root|tmp|Users)/|0x[0-9a-f]{6,}", text), text
+        kinds = [output.get("name", output.output_type) for output in cell.outputs]
+        assert all(a != b for a, b in zip(kinds, kinds[1:])), f"stdout in pieces: {cell.source}"
         first_line = cell.source.splitlines()[0] if cell.source else ""
         if "NBVAL_IGNORE_OUTPUT" in cell.source:
             assert re.match(r"# NBVAL_IGNORE_OUTPUT — \S", first_line), "say why on that line"
