@@ -287,8 +287,14 @@ WRONG_ANSWERS = {
         ],
         "q4": [
             wrong("reads the sign of the mean difference, not the interval", """
-                example_vs_batch = "lower"
-                example_vs_no_drop = "higher"
+                def verdict(a, b):
+                    mean, low, high = paired_interval(default_test_errors(results, a),
+                                                      default_test_errors(results, b))
+                    return "lower" if mean < 0 else "higher"
+
+
+                example_vs_batch = verdict("dropconnect-example", "dropconnect-batch")
+                example_vs_no_drop = verdict("dropconnect-example", "no-drop")
                 """, "not only at the sign"),
         ],
     },
