@@ -14,8 +14,8 @@ import math
 import keras
 from keras import ops
 
-from dcscratch.validation import (check_choice, check_keep_prob, check_positive_int, check_real,
-                                  check_seed, _invalid)
+from dcscratch.keras_layer import DenseBase
+from dcscratch.validation import check_choice, check_keep_prob, check_real, check_seed, _invalid
 
 LEARN_KEEP_PROB = ("layer", "connection")
 # Louizos et al.'s stretch interval (γ, ζ) = (-0.1, 1.1): stretching s from (0, 1) and clipping back
@@ -59,16 +59,12 @@ def hard_concrete_test_gate(gate_logit):
     return ops.clip(ops.sigmoid(gate_logit) * (STRETCH_HIGH - STRETCH_LOW) + STRETCH_LOW, 0.0, 1.0)
 
 
-class _GatedDense(keras.layers.Layer):
+class _GatedDense(DenseBase):
     """``activation(x @ (z⊙W) + b)``; subclasses define the gate z for training and inference."""
 
-    def __init__(self, units, *, keep_prob, temperature, connection_penalty, activation=None,
-                 use_bias=True, seed=None, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
-                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+    def __init__(self, units, *, keep_prob, temperature, connection_penalty, seed=None,
                  **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.units = check_positive_int(units, "units")
+        super().__init__(units, **kwargs)
         self.keep_prob = check_keep_prob(keep_prob)
         if self.keep_prob == 1.0:  # a logit of +inf: the gate could never learn to close
             raise ValueError(_invalid("keep_prob", "a real number in the open interval (0, 1)",
@@ -77,33 +73,12 @@ class _GatedDense(keras.layers.Layer):
                                       include_minimum=False)
         self.connection_penalty = check_real(connection_penalty, "connection_penalty",
                                              minimum=0.0, include_minimum=True)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
         self.seed = check_seed(seed)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self.input_spec = keras.layers.InputSpec(min_ndim=2)
 
     def build(self, input_shape):
-        input_dim = input_shape[-1]
-        if input_dim is None:
-            raise ValueError("Invalid value received for argument `inputs`. Expected a known "
-                             f"last dimension. Received: input_shape={input_shape}")
-        self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(self.units,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        self.build_gate(input_dim)
-        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
+        super().build(input_shape)  # kernel and bias
+        self.build_gate(input_shape[-1])
 
     def uniform_noise(self):
         """Fresh U[ε, 1 − ε] noise of the kernel's shape: one sample per connection per call."""
@@ -115,30 +90,15 @@ class _GatedDense(keras.layers.Layer):
         if self.connection_penalty > 0:
             # The blog's "punish connections": λ · E[number of kept connections].
             self.add_loss(self.connection_penalty * self.expected_kept_connections())
-        outputs = ops.matmul(inputs, gate * self.kernel)
-        if self.bias is not None:
-            outputs = outputs + self.bias
-        return self.activation(outputs) if self.activation is not None else outputs
-
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
+        return self._add_bias_and_activate(ops.matmul(inputs, gate * self.kernel))
 
     def get_config(self):
         config = super().get_config()
         config.update({
-            "units": self.units,
             "keep_prob": self.keep_prob,
             "temperature": self.temperature,
             "connection_penalty": self.connection_penalty,
-            "activation": keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
             "seed": self.seed,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
         })
         return config
 

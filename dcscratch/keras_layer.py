@@ -13,8 +13,73 @@ MASK_MODES = ("batch", "example")
 INFERENCE_MODES = ("mean", "gaussian", "mc")
 
 
+class DenseBase(keras.layers.Layer):
+    """What the course's layers share with ``keras.layers.Dense``.
+
+    ``units``, ``activation``, ``use_bias``, and the kernel ``(input_dim, units)`` and bias
+    ``(units,)`` with their initializers, regularizers and constraints: validated here, created
+    by ``build``, returned by ``get_config``. Subclasses add their own arguments and ``call``.
+    """
+
+    def __init__(self, units, *, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.units = check_positive_int(units, "units")
+        self.activation = keras.activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
+        self.kernel_constraint = keras.constraints.get(kernel_constraint)
+        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        input_dim = input_shape[-1]
+        if input_dim is None:
+            raise ValueError("Invalid value received for argument `inputs`. Expected a known "
+                             f"last dimension. Received: input_shape={input_shape}")
+        self.kernel = self.add_weight(
+            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
+        self.bias = None
+        if self.use_bias:
+            self.bias = self.add_weight(
+                name="bias", shape=(self.units,), initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
+        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
+
+    def _add_bias_and_activate(self, pre_activation):
+        if self.bias is not None:
+            pre_activation = pre_activation + self.bias
+        return self.activation(pre_activation) if self.activation is not None else pre_activation
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({
+            "units": self.units,
+            "activation": keras.activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
+            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
+            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+        })
+        return config
+
+
+
 @keras.saving.register_keras_serializable(package="dcscratch")
-class DropConnectDense(keras.layers.Layer):
+class DropConnectDense(DenseBase):
     """Densely-connected layer whose connections are dropped at random in training.
 
     In training (``training=True``, as under ``model.fit``) each weight is kept with
@@ -55,44 +120,15 @@ class DropConnectDense(keras.layers.Layer):
 
     def __init__(self, units, keep_prob=0.5, *, activation=None, use_bias=True, mask="batch",
                  inference="mean", inference_samples=64, seed=None,
-                 chunk_size=per_example.DEFAULT_CHUNK_SIZE,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 kernel_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.units = check_positive_int(units, "units")
+                 chunk_size=per_example.DEFAULT_CHUNK_SIZE, **kwargs):
+        super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.keep_prob = check_keep_prob(keep_prob)
-        self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
         self.mask = check_choice(mask, MASK_MODES, "mask")
         self.inference = check_choice(inference, INFERENCE_MODES, "inference")
         self.inference_samples = check_positive_int(inference_samples, "inference_samples")
         self.seed = check_seed(seed)
         self.chunk_size = check_positive_int(chunk_size, "chunk_size")
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self.input_spec = keras.layers.InputSpec(min_ndim=2)
-        self.supports_masking = True
-
-    def build(self, input_shape):
-        input_dim = input_shape[-1]
-        if input_dim is None:
-            raise ValueError("Invalid value received for argument `inputs`. Expected a known "
-                             f"last dimension. Received: input_shape={input_shape}")
-        self.kernel = self.add_weight(
-            name="kernel", shape=(input_dim, self.units), initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint)
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias", shape=(self.units,), initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint)
-        self.input_spec = keras.layers.InputSpec(min_ndim=2, axes={-1: input_dim})
 
     def _next_seed(self):
         """A fresh stateless seed, different on every replica of a distribution strategy."""
@@ -108,11 +144,6 @@ class DropConnectDense(keras.layers.Layer):
     def _masked_matmul(self, inputs, kernel, seed):
         return masked_matmul(inputs, kernel, self.keep_prob, seed, mask=self.mask,
                              chunk_size=self.chunk_size)
-
-    def _add_bias_and_activate(self, pre_activation):
-        if self.bias is not None:
-            pre_activation = pre_activation + self.bias
-        return self.activation(pre_activation) if self.activation is not None else pre_activation
 
     def call(self, inputs, training=False):
         kernel = ops.convert_to_tensor(self.kernel)
@@ -139,27 +170,15 @@ class DropConnectDense(keras.layers.Layer):
                             fn_output_signature=inputs.dtype)
         return ops.mean(outputs, axis=0)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape[:-1]) + (self.units,)
-
     def get_config(self):
         config = super().get_config()
         config.update({
-            "units": self.units,
             "keep_prob": self.keep_prob,
-            "activation": keras.activations.serialize(self.activation),
-            "use_bias": self.use_bias,
             "mask": self.mask,
             "inference": self.inference,
             "inference_samples": self.inference_samples,
             "seed": self.seed,
             "chunk_size": self.chunk_size,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
         })
         return config
 
