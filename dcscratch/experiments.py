@@ -37,6 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dcscratch.validation import check_choice, check_positive_int
+
 SCHEMA_VERSION = 1
 # Where the committed results of ``--config full`` on the digits live (notebook 07 reads them).
 COMMITTED_DIGITS = Path(__file__).resolve().parents[1] / "results" / "digits"
@@ -84,11 +86,6 @@ _SWEEP_VALUES = {
 
 
 # ---------------------------------------------------------------- configuration
-def _invalid(argument, allowed, value):
-    return (f"Invalid value received for argument `{argument}`. Expected one of "
-            f"{', '.join(repr(choice) for choice in allowed)}. Received: {argument}={value!r}")
-
-
 def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIANTS, seeds=None):
     """The full description of an experiment: training settings, sweeps and seeds.
 
@@ -102,16 +99,12 @@ def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIAN
     Returns:
         A JSON-serialisable dict; ``results.json`` stores it and a rerun must match it.
     """
-    from dcscratch.validation import check_choice, check_positive_int
-
     check_choice(name, CONFIG_NAMES, "config")
     check_choice(dataset, DATASETS, "dataset")
     for sweep in sweeps:
-        if sweep not in SWEEPS:
-            raise ValueError(_invalid("sweeps", SWEEPS, sweep))
+        check_choice(sweep, SWEEPS, "sweeps")
     for variant in variants:
-        if variant not in VARIANTS:
-            raise ValueError(_invalid("variants", VARIANTS, variant))
+        check_choice(variant, VARIANTS, "variants")
     values = _SWEEP_VALUES[name, dataset]
     seeds = values["seeds"] if seeds is None else check_positive_int(seeds, "seeds")
     training = _TRAINING[name, dataset]
@@ -600,11 +593,21 @@ def write_report(results, out, command=None):
 
 
 # ---------------------------------------------------------------- command line
+def _argument_type(check):
+    """An argparse ``type`` from a check of ``dcscratch.validation``: its error is the message."""
+    def parse(text):
+        try:
+            return check(text)
+        except (TypeError, ValueError) as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    return parse
+
+
 def _names(text, allowed, argument):
+    """The comma-separated names in ``text``, each one of ``allowed``."""
     names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in allowed]
-    if unknown or not names:
-        raise argparse.ArgumentTypeError(_invalid(argument, allowed, text))
+    for name in names or [text]:
+        check_choice(name, allowed, argument)
     return tuple(names)
 
 
@@ -613,18 +616,13 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
 
     def choice(allowed, argument):
-        def check(text):
-            if text not in allowed:
-                raise argparse.ArgumentTypeError(_invalid(argument, allowed, text))
-            return text
-        return check
+        return _argument_type(lambda text: check_choice(text, allowed, argument))
 
-    def positive(text):
-        if not text.isdigit() or int(text) < 1:
-            raise argparse.ArgumentTypeError(
-                f"Invalid value received for argument `seeds`. Expected a positive integer. "
-                f"Received: seeds={text!r}")
-        return int(text)
+    def names(allowed, argument):
+        return _argument_type(lambda text: _names(text, allowed, argument))
+
+    positive = _argument_type(
+        lambda text: check_positive_int(int(text) if text.isdigit() else text, "seeds"))
 
     parser.add_argument("--config", default="full", type=choice(CONFIG_NAMES, "config"),
                         help="quick (seconds) or full (default; about ten minutes on the digits)")
@@ -635,10 +633,10 @@ def parse_args(argv=None):
                         help="mnist.npz to read (default: ~/.keras/datasets/mnist.npz)")
     parser.add_argument("--out", default="build/experiments", help="output folder")
     parser.add_argument("--sweeps", default=",".join(SWEEPS),
-                        type=lambda text: _names(text, SWEEPS, "sweeps"),
+                        type=names(SWEEPS, "sweeps"),
                         help="comma-separated sweeps: " + ", ".join(SWEEPS))
     parser.add_argument("--variants", default=",".join(VARIANTS),
-                        type=lambda text: _names(text, VARIANTS, "variants"),
+                        type=names(VARIANTS, "variants"),
                         help="comma-separated variants: " + ", ".join(VARIANTS))
     parser.add_argument("--seeds", default=None, type=positive,
                         help="number of seeds (default: the config's)")
