@@ -37,6 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dcscratch.inference import with_inference
 from dcscratch.validation import check_choice, check_positive_int
 
 SCHEMA_VERSION = 1
@@ -177,8 +178,7 @@ def training_subset(splits, fraction, seed):
     return x, y
 
 
-def build_model(variant, hidden, keep_prob, seed, num_features, num_classes,
-                inference="mean"):
+def build_model(variant, hidden, keep_prob, seed, num_features, num_classes):
     """input → two ReLU hidden layers of width ``hidden``, dropping as the variant says → logits."""
     import keras
 
@@ -196,7 +196,7 @@ def build_model(variant, hidden, keep_prob, seed, num_features, num_classes,
         else:
             mask = "example" if variant == "dropconnect-example" else "batch"
             stack.append(DropConnectDense(hidden, keep_prob, activation="relu", mask=mask,
-                                          inference=inference, seed=layer_seed))
+                                          seed=layer_seed))
     stack.append(keras.layers.Dense(num_classes))
     return keras.Sequential(stack)
 
@@ -273,10 +273,7 @@ def train_run(settings, training, splits):
         # A second network with the paper's inference rule and the trained weights: the
         # training above is exactly dropconnect-batch's for the same seed.
         inference = "gaussian"
-        gaussian = build_model(variant, settings["hidden"], keep_prob, seed,
-                               splits.num_features, splits.num_classes, inference="gaussian")
-        gaussian.set_weights(model.get_weights())
-        final = metrics(gaussian(all_inputs, training=False))
+        final = metrics(with_inference(model, "gaussian")(all_inputs, training=False))
     return {"settings": dict(settings), "training": dict(training), "train_size": count,
             "history": history, "final": {**final, "inference": inference},
             "wall_s": time.perf_counter() - started,
