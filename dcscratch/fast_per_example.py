@@ -20,8 +20,9 @@ pass. Two published ideas give every example its own noise for the price of a se
       u_n = μ_n + σ_n ⊙ ε_n,  μ_n = keep_prob·x_nW,
       σ_n² = keep_prob(1 − keep_prob)(x_n⊙x_n)(W⊙W),  ε_n ~ N(0, I).
 
-  Any keep_prob; mean and variance exact, but not the shape (skew, kurtosis) nor the
-  correlation between units of one example, which in the exact product share x_n.
+  Any keep_prob; each unit's mean and variance are exact, and so is the independence of an
+  example's units (their masks are disjoint columns of M_n), but not the shape of each unit's
+  distribution: with few active inputs the exact product is discrete and skewed.
 
 Each function takes an explicit stateless ``seed`` (int64, shape [2]) and the noise it uses can
 be drawn again from the same seed (:func:`flipout_signs`, :func:`gaussian_noise`), as
@@ -36,10 +37,15 @@ from dcscratch.mask_sampler import keep_mask
 from dcscratch.tf_common import tf
 
 FLIPOUT_KEEP_PROB = 0.5  # the only keep_prob whose perturbation M − keep_prob is symmetric
+# The fast modes' random streams branch off the step's seed here, far from the per-example
+# mode's chunk streams fold_in(seed, c), c = 0, 1, …: otherwise Flipout's E would be the exact
+# mode's first mask for the same seed, and the modes' draws would be related.
+NOISE_STREAM = 2**31 - 1
 
 
 def _fold(seed, stream):
-    return tf.random.experimental.stateless_fold_in(seed, stream)
+    base = tf.random.experimental.stateless_fold_in(seed, NOISE_STREAM)
+    return tf.random.experimental.stateless_fold_in(base, stream)
 
 
 def flipout_signs(batch, in_features, out_features, seed, dtype=tf.float32):
@@ -83,8 +89,8 @@ def flipout_matmul(x, W, seed):
 
 def gaussian_noise(batch, out_features, seed, dtype=tf.float32):
     """The standard normal ε, shape ``(batch, out)``, that :func:`gaussian_matmul` scales."""
-    return tf.random.stateless_normal(tf.stack([batch, out_features]), seed, dtype=dtype,
-                                      alg="philox")
+    return tf.random.stateless_normal(tf.stack([batch, out_features]), _fold(seed, 3),
+                                      dtype=dtype, alg="philox")
 
 
 def _sqrt_with_finite_gradient(variance):

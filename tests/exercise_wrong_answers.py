@@ -346,4 +346,50 @@ WRONG_ANSWERS = {
                 """, "scale the survivors by"),
         ],
     },
+    "09_fast_per_example": {
+        "q1": [
+            wrong("the output signs r_n left out of the mask", """
+                def flipout_mask(E, s, r):
+                    return (1 + E[None, :, :] * s[:, :, None]) / 2
+                """, "r_n flips whole columns"),
+            wrong("the ±1 perturbation returned instead of the 0/1 mask", """
+                def flipout_mask(E, s, r):
+                    return E[None, :, :] * s[:, :, None] * r[:, None, :]
+                """, "½(1 + a sign) is 0 or 1"),
+        ],
+        "q2": [
+            wrong("the factor ½ left off both terms", """
+                def flipout_product(x, W, E, s, r):
+                    return x @ W + ((x * s) @ (W * E)) * r
+                """, "both terms carry the factor ½"),
+            wrong("the output signs r_n forgotten", """
+                def flipout_product(x, W, E, s, r):
+                    return 0.5 * x @ W + 0.5 * (x * s) @ (W * E)
+                """, "multiplied by r_n"),
+        ],
+        "q3": [
+            wrong("the noise scaled by the variance instead of the standard deviation", """
+                def gaussian_sample(x, W, keep_prob, epsilon):
+                    mean = keep_prob * x @ W
+                    return mean + keep_prob * (1 - keep_prob) * (x * x) @ (W * W) * epsilon
+                """, "square root"),
+            wrong("the standard deviation from the squared mean, (xW)², not (x⊙x)(W⊙W)", """
+                def gaussian_sample(x, W, keep_prob, epsilon):
+                    mean = keep_prob * x @ W
+                    return mean + np.sqrt(keep_prob * (1 - keep_prob) * (x @ W) ** 2) * epsilon
+                """, "variance"),
+        ],
+        "q4": [
+            wrong("the shared and per-example cases swapped", """
+                def weight_gradient_variance(x, d, keep_prob, shared):
+                    if not shared:
+                        return keep_prob * (1 - keep_prob) * (x.T @ d) ** 2
+                    return keep_prob * (1 - keep_prob) * (x * x).T @ (d * d)
+                """, "with shared=True"),
+            wrong("a shared mask treated like independent ones", """
+                def weight_gradient_variance(x, d, keep_prob, shared):
+                    return keep_prob * (1 - keep_prob) * (x * x).T @ (d * d)
+                """, "one coin per weight multiplies the whole sum"),
+        ],
+    },
 }
