@@ -1,9 +1,10 @@
 """The paper's MNIST comparisons at classroom scale: sweeps over seeds, a results file, a report.
 
-    python -m dcscratch.experiments [--config quick|full] [--dataset digits|mnist]
+    python -m dcscratch.experiments [--config quick|full]
+                                    [--dataset digits|mnist|fashion-mnist]
                                     [--out build/experiments] [--sweeps width,keep_prob]
                                     [--variants no-drop,dropout] [--seeds 5] [--fresh]
-                                    [--mnist-file PATH] [--no-progress]
+                                    [--mnist-file PATH] [--data-dir DIR] [--no-progress]
 
 Wan et al. (2013, section 6.1) train a 784-800-800-10 ReLU network on MNIST and show that
 DropConnect (a) keeps test error down as the hidden layers grow, (b) depends on the drop
@@ -37,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from dcscratch.data import DATASET_NAMES, DataFileError
 from dcscratch.inference import with_inference
 from dcscratch.stats import NOT_RESOLVED, mean_sd, paired_interval
 from dcscratch.stats import verdict as stats_verdict
@@ -49,7 +51,7 @@ VARIANTS = ("no-drop", "dropout", "dropconnect-batch", "dropconnect-example",
             "dropconnect-gaussian")
 SWEEPS = ("width", "keep_prob", "train_size", "curves")
 CONFIG_NAMES = ("quick", "full")
-DATASETS = ("digits", "mnist")
+DATASETS = DATASET_NAMES  # digits, mnist, fashion-mnist
 METRICS = ("train_loss", "train_error", "val_loss", "val_error", "test_loss", "test_error")
 # Which parameter each sweep varies, as named in a run's settings.
 SWEPT = {"width": "hidden", "keep_prob": "keep_prob", "train_size": "train_fraction",
@@ -76,6 +78,9 @@ _TRAINING = {
     ("full", "mnist"): {"hidden": 800, "keep_prob": 0.5, "epochs": 50, "batch_size": 128,
                         "learning_rate": 0.05, "momentum": 0.9},
 }
+# Fashion-MNIST has MNIST's shapes and sizes: the same settings until the paper-scale config
+# of issue 18 replaces them.
+_TRAINING.update({(name, "fashion-mnist"): _TRAINING[name, "mnist"] for name in CONFIG_NAMES})
 _SWEEP_VALUES = {
     ("quick", "digits"): {"width": (16, 32), "keep_prob": (0.5, 0.8),
                           "train_size": (0.5, 1.0), "seeds": 2},
@@ -86,6 +91,8 @@ _SWEEP_VALUES = {
     ("full", "mnist"): {"width": (200, 400, 800, 1600), "keep_prob": (0.3, 0.5, 0.7, 0.9),
                         "train_size": (0.1, 0.25, 0.5, 1.0), "seeds": 5},
 }
+_SWEEP_VALUES.update({(name, "fashion-mnist"): _SWEEP_VALUES[name, "mnist"]
+                      for name in CONFIG_NAMES})
 
 
 # ---------------------------------------------------------------- configuration
@@ -94,7 +101,7 @@ def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIAN
 
     Args:
         name: ``"quick"`` (seconds; what notebook 07 runs live) or ``"full"``.
-        dataset: ``"digits"`` (bundled) or ``"mnist"`` (local copy only).
+        dataset: ``"digits"`` (bundled), ``"mnist"`` or ``"fashion-mnist"`` (local files only).
         sweeps: names from ``SWEEPS`` to run.
         variants: names from ``VARIANTS``; each sweep keeps those of its own it lists.
         seeds: number of seeds (0, 1, ..., seeds-1); default the config's.
@@ -162,11 +169,11 @@ def planned_runs(config):
 
 
 # ---------------------------------------------------------------- one run
-def load_data(dataset, mnist_file=None):
+def load_data(dataset, mnist_file=None, data_dir=None):
     """The dataset's splits; the digits split is fixed (seed 0) for every run."""
     from dcscratch.data import load_dataset
 
-    return load_dataset(dataset, seed=0, mnist_file=mnist_file)
+    return load_dataset(dataset, seed=0, mnist_file=mnist_file, data_dir=data_dir)
 
 
 def training_subset(splits, fraction, seed):
@@ -336,7 +343,8 @@ def write_json_atomic(path, data):
         raise
 
 
-def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=None):
+def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=None,
+                    data_dir=None):
     """Run every planned run not yet in ``out/results.json``; return the results dict.
 
     Args:
@@ -346,6 +354,7 @@ def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=
             first new run replaces it).
         progress: show a tqdm progress bar (with an ETA) over the runs, on stderr.
         mnist_file: path of ``mnist.npz`` when the dataset is MNIST (default: Keras's cache).
+        data_dir: folder of IDX files for Fashion-MNIST (default: Debian's) or MNIST.
     """
     from tqdm.auto import tqdm
 
@@ -360,7 +369,7 @@ def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=
                if key not in results["runs"]}
     if not pending:
         return results
-    splits = load_data(config["dataset"], mnist_file)
+    splits = load_data(config["dataset"], mnist_file, data_dir)
     bar = tqdm(pending.items(), total=len(pending), unit="run", disable=not progress,
                file=sys.stderr)
     for key, settings in bar:
@@ -554,7 +563,9 @@ def plot_curves(results, axes=None):
         for variant, values in curves(results, f"{split}_error").items():
             if variant == "dropconnect-gaussian":
                 continue
-            mean, sd = 100 * values.mean(axis=0), 100 * values.std(axis=0, ddof=1)
+            mean = 100 * values.mean(axis=0)
+            # One seed has no spread to draw (ddof=1 would divide by zero).
+            sd = 100 * values.std(axis=0, ddof=1) if len(values) > 1 else np.zeros_like(mean)
             epochs = np.arange(1, len(mean) + 1)
             ax.plot(epochs, mean, color=variant_color(variant), label=variant)
             ax.fill_between(epochs, np.maximum(mean - sd, 0), mean + sd,
@@ -626,10 +637,14 @@ def parse_args(argv=None):
     parser.add_argument("--config", default="full", type=choice(CONFIG_NAMES, "config"),
                         help="quick (seconds) or full (default; about ten minutes on the digits)")
     parser.add_argument("--dataset", default="digits", type=choice(DATASETS, "dataset"),
-                        help="digits (bundled, default) or mnist (a local mnist.npz, "
-                             "never downloaded)")
+                        help="digits (bundled, default), mnist (a local mnist.npz or IDX "
+                             "files) or fashion-mnist (local IDX files); never downloaded")
     parser.add_argument("--mnist-file", default=None,
                         help="mnist.npz to read (default: ~/.keras/datasets/mnist.npz)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder of the IDX files of fashion-mnist (default: "
+                             "/usr/share/datasets/fashion-mnist, from Debian's "
+                             "dataset-fashion-mnist) or mnist")
     parser.add_argument("--out", default="build/experiments", help="output folder")
     parser.add_argument("--sweeps", default=",".join(SWEEPS),
                         type=names(SWEEPS, "sweeps"),
@@ -655,12 +670,14 @@ def main(argv=None):
     out = Path(args.out)
     try:
         results = run_experiments(config, out, fresh=args.fresh, progress=not args.no_progress,
-                                  mnist_file=args.mnist_file)
+                                  mnist_file=args.mnist_file, data_dir=args.data_dir)
     except FileNotFoundError as error:
-        print(f"error: {error}\nOn this command line the file is given with --mnist-file PATH.",
+        where = ("--mnist-file PATH (an mnist.npz) or --data-dir DIR (IDX files)"
+                 if args.dataset == "mnist" else "--data-dir DIR")
+        print(f"error: {error}\nOn this command line the data is given with {where}.",
               file=sys.stderr)
         return 2
-    except SchemaError as error:
+    except (SchemaError, DataFileError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     # How this file was made: the command, its time and how busy the machine was (the

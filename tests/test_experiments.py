@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from idx_files import write_idx, write_idx_folder
 
 from dcscratch import experiments
 
@@ -216,3 +217,41 @@ def test_verdict_of_one_pair_is_not_resolved_whatever_its_sign():
                                                "dropconnect-batch")
     assert difference["n"] == 1 and difference["mean"] == pytest.approx(-0.05)
     assert experiments.verdict(difference).startswith("not resolved at this n (n = 1")
+
+
+def test_a_quick_fashion_mnist_run_reads_the_idx_files_of_data_dir(tmp_path, monkeypatch):
+    # 10,040 training images: the default validation split takes the last 10,000.
+    write_idx_folder(tmp_path / "idx", n_train=10_040, n_test=20, gzipped=False)
+    monkeypatch.setitem(experiments._TRAINING, ("quick", "fashion-mnist"), TINY_TRAINING)
+    monkeypatch.setitem(experiments._SWEEP_VALUES, ("quick", "fashion-mnist"), TINY_VALUES)
+    out = tmp_path / "out"
+    assert experiments.main(["--config", "quick", "--dataset", "fashion-mnist", "--data-dir",
+                             str(tmp_path / "idx"), "--sweeps", "curves", "--variants",
+                             "no-drop,dropconnect-batch", "--seeds", "1", "--out", str(out),
+                             "--no-progress"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["dataset"] == "fashion-mnist"
+    assert results["config"]["training"] == TINY_TRAINING
+    assert len(results["runs"]) == 2
+    for run in results["runs"].values():
+        assert run["train_size"] == 40
+        assert 0 <= run["final"]["test_error"] <= 1
+
+
+def test_fashion_mnist_without_its_files_says_which_package_and_option(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert experiments.main(["--config", "quick", "--dataset", "fashion-mnist", "--data-dir",
+                             str(missing), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert str(missing) in error and "apt-get install dataset-fashion-mnist" in error
+    assert "--data-dir DIR" in error
+
+
+def test_a_damaged_fashion_mnist_file_is_named_on_the_command_line(tmp_path, capsys):
+    write_idx_folder(tmp_path / "idx", gzipped=False)
+    damaged = write_idx(tmp_path / "idx" / "t10k-labels-idx1-ubyte", list(range(10)), cut=4)
+    assert experiments.main(["--config", "quick", "--dataset", "fashion-mnist", "--data-dir",
+                             str(tmp_path / "idx"), "--out", str(tmp_path / "out"),
+                             "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert str(damaged) in error and "truncated" in error
