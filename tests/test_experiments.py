@@ -103,7 +103,7 @@ def test_an_interrupted_write_leaves_the_previous_file_intact(tmp_path, monkeypa
         file.write('{"runs": {"new"')
         raise KeyboardInterrupt  # as if the user pressed Ctrl-C in the middle of the write
 
-    monkeypatch.setattr(experiments.json, "dump", dump_half_then_die)
+    monkeypatch.setattr(json, "dump", dump_half_then_die)
     with pytest.raises(KeyboardInterrupt):
         experiments.write_json_atomic(path, {"runs": {"new": 2}})
     assert json.loads(path.read_text()) == {"runs": {"old": 1}}
