@@ -64,6 +64,19 @@ class Splits:
         """Return ``{"train": n, "val": n, "test": n}``."""
         return {"train": len(self.y_train), "val": len(self.y_val), "test": len(self.y_test)}
 
+    def fingerprint(self):
+        """SHA-256 of every split's labels and the validation and test images, in order.
+
+        Two runs with the same fingerprint were validated and tested on the same images and
+        trained on the same labelled examples (a cheap check that skips the training images).
+        """
+        import hashlib
+
+        digest = hashlib.sha256()
+        for array in (self.y_train, self.y_val, self.y_test, self.x_val, self.x_test):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        return digest.hexdigest()
+
 
 def load_digits(seed=0, *, val_fraction=0.2, test_fraction=0.2):
     """Load the 8x8 digits (1,797 images) as fixed, stratified, seeded splits.

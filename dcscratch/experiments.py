@@ -49,10 +49,14 @@ from dcscratch.experiment_report import (  # noqa: F401
     curves, markdown, paired_difference, plot_curves, plot_sweep, sweep_table, variant_color,
     verdict, write_report)
 from dcscratch.experiment_store import (  # noqa: F401
-    COMMITTED_DIGITS, SCHEMA_VERSION, SchemaError, load_results, new_results, write_json_atomic)
+    COMMITTED_DIGITS, SCHEMA_VERSION, SchemaError, load_results, new_results, provenance,
+    write_json_atomic)
 from dcscratch.inference import with_inference
 from dcscratch.stats import mean_sd  # noqa: F401
 from dcscratch.validation import check_choice, check_positive_int
+
+# Gaussian samples per unit for dropconnect-gaussian's inference (the paper draws Z = 1000).
+GAUSSIAN_SAMPLES = 64
 
 
 # ---------------------------------------------------------------- one run
@@ -108,7 +112,8 @@ def train_run(settings, training, splits):
     Returns:
         A dict: ``settings``, ``training``, ``train_size``, ``history`` (``METRICS`` → one value
         per epoch, mean-rule inference), ``final`` (the last epoch under the variant's
-        inference rule, with ``inference`` naming it), ``wall_s`` and ``versions``.
+        inference rule, with ``inference`` naming it), ``wall_s``, ``cpu_s``, ``versions``
+        and ``provenance`` (:func:`dcscratch.experiment_store.provenance`).
     """
     from dcscratch.tf_common import tf  # first: TensorFlow imported without its chatter
     import keras
@@ -118,6 +123,7 @@ def train_run(settings, training, splits):
     from dcscratch.seeding import set_seeds
 
     started, cpu_started = time.perf_counter(), time.process_time()
+    load_at_start = os.getloadavg()[0]
     keras.backend.clear_session()
     set_seeds(settings["seed"])  # weights, masks and example order follow from the seed
     variant, seed = settings["variant"], settings["seed"]
@@ -169,13 +175,20 @@ def train_run(settings, training, splits):
         # A second network with the paper's inference rule and the trained weights: the
         # training above is exactly dropconnect-batch's for the same seed.
         inference = "gaussian"
-        final = metrics(with_inference(model, "gaussian")(all_inputs, training=False))
+        final = metrics(with_inference(model, "gaussian", samples=GAUSSIAN_SAMPLES)(
+            all_inputs, training=False))
     return {"settings": dict(settings), "training": dict(training), "train_size": count,
             "history": history, "final": {**final, "inference": inference},
             "wall_s": time.perf_counter() - started,
             # CPU seconds, because wall time on a shared machine also counts other users.
             "cpu_s": time.process_time() - cpu_started,
-            "versions": {"dcscratch": __version__, **versions()}}
+            "versions": {"dcscratch": __version__, **versions()},
+            "provenance": provenance(
+                splits, load_average_start=load_at_start,
+                # The layer seeds follow build_model, the example order order_rng.
+                seeds={"global": seed, "example_order": seed,
+                       "layers": [1000 * seed + index for index in range(2)]},
+                inference_samples=GAUSSIAN_SAMPLES if inference == "gaussian" else None)}
 
 
 def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=None,

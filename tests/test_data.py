@@ -228,3 +228,8 @@ def test_fashion_mnist_loads_50000_10000_10000_balanced_images_from_debians_file
     pixels = np.concatenate([splits.x_train, splits.x_val])
     assert abs(float(pixels.mean(dtype=np.float64)) - 0.2860) < 0.0001
     assert dcscratch.load_dataset("fashion-mnist").sizes() == splits.sizes()
+
+
+def test_the_fingerprint_tells_splits_apart():
+    first, again, other = (dcscratch.load_digits(seed=s) for s in (0, 0, 1))
+    assert first.fingerprint() == again.fingerprint() != other.fingerprint()

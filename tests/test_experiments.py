@@ -255,3 +255,41 @@ def test_a_damaged_fashion_mnist_file_is_named_on_the_command_line(tmp_path, cap
                              "--no-progress"]) == 2
     error = capsys.readouterr().err
     assert str(damaged) in error and "truncated" in error
+
+
+def test_every_new_run_records_its_provenance(tiny):
+    import os
+    import re
+
+    _, results = tiny
+    fingerprints = set()
+    for run in results["runs"].values():
+        record = run["provenance"]
+        code = record["code"]
+        assert code["commit"] is None or re.fullmatch("[0-9a-f]{40}", code["commit"])
+        machine = record["machine"]
+        assert machine["cores"] == os.cpu_count() and 1 <= machine["usable_cores"] <= os.cpu_count()
+        assert machine["cpu"] and "CPU:0" in machine["devices"]
+        assert record["load_average"]["start"] >= 0 and record["load_average"]["end"] >= 0
+        seed = run["settings"]["seed"]
+        assert record["seeds"] == {"global": seed, "example_order": seed,
+                                   "layers": [1000 * seed, 1000 * seed + 1]}
+        assert record["inference_samples"] == (
+            experiments.GAUSSIAN_SAMPLES if run["final"]["inference"] == "gaussian" else None)
+        assert record["split"]["dataset"] == "digits"
+        assert record["split"]["sizes"] == {"train": 1077, "val": 360, "test": 360}
+        fingerprints.add(record["split"]["fingerprint"])
+    assert len(fingerprints) == 1  # every run saw the same split
+
+
+def test_results_written_before_provenance_stay_readable(root):
+    results = experiments.load_results(root / COMMITTED / "results.json")
+    assert not any("provenance" in run for run in results["runs"].values())
+    assert "## Paired comparisons" in experiments.markdown(results)
+
+
+def test_code_version_is_unknown_outside_a_git_repository(tmp_path):
+    assert experiments.provenance.__module__ == "dcscratch.experiment_store"
+    from dcscratch.experiment_store import code_version
+
+    assert code_version(tmp_path) == {"commit": None, "dirty": None}
