@@ -1,4 +1,4 @@
-"""The experiments' report: tables and paired comparisons from ``results.json``, ``results.md``, plots.
+"""The experiments' report: tables and paired comparisons from ``results.json``, and plots.
 
 Reads a results dict (:mod:`dcscratch.experiment_store`) and never trains; the statistics
 come from :mod:`dcscratch.stats`.
