@@ -4,14 +4,14 @@ The light modules (``python_way``, ``numpy_way``, ``numpy_layers``, ``mlp``,
 ``gradcheck``, ``data``) import without TensorFlow; ``DropConnectDense`` and the
 TensorFlow ways import it (silently) when first used.
 """
-from dcscratch.data import Splits, load_dataset, load_digits, load_mnist
+from dcscratch.data import Splits, load_dataset, load_digits, load_fashion_mnist, load_mnist
 from dcscratch.gradcheck import numerical_gradient, rel_error
 from dcscratch.mlp import MLP
 
 __version__ = "0.1.0"
 
 __all__ = ["ConcreteDropConnectDense", "DropConnectDense", "L0GateDense", "MLP", "Splits",
-           "load_dataset", "load_digits", "load_mnist",
+           "load_dataset", "load_digits", "load_fashion_mnist", "load_mnist",
            "numerical_gradient", "rel_error", "set_seeds", "__version__"]
 
 

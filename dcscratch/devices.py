@@ -1,4 +1,5 @@
 """What the machine offers TensorFlow, and which device the course uses."""
+import os
 import platform
 
 from dcscratch.tf_import import quiet_tensorflow
@@ -58,3 +59,39 @@ def split_cpu(count=2):
         raise RuntimeError("split_cpu() must be called before TensorFlow runs any operation "
                            "(restart the kernel and call it first).") from error
     return [f"/CPU:{index}" for index in range(count)]
+
+
+def machine():
+    """The machine a computation runs on, for a results file's provenance.
+
+    Returns:
+        dict of ``platform``, ``cpu`` (the model name), ``cores`` (``os.cpu_count()``),
+        ``usable_cores`` (those this process may run on), ``devices`` (TensorFlow's visible
+        physical devices, e.g. ``["CPU:0", "GPU:0"]``), ``gpu`` (the first GPU's name, or
+        None) and ``tensorflow_threads`` (intra- and inter-op pool sizes; 0 means TensorFlow
+        chooses).
+    """
+    tf = quiet_tensorflow()
+    gpus = tf.config.list_physical_devices("GPU")
+    gpu = (tf.config.experimental.get_device_details(gpus[0]).get("device_name", "GPU")
+           if gpus else None)
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"platform": platform.platform(), "cpu": _cpu_model(), "cores": os.cpu_count(),
+            "usable_cores": usable,
+            "devices": [name.replace("/physical_device:", "") for _, name in physical_devices()],
+            "gpu": gpu,
+            "tensorflow_threads": {
+                "intra_op": tf.config.threading.get_intra_op_parallelism_threads(),
+                "inter_op": tf.config.threading.get_inter_op_parallelism_threads()}}
+
+
+def _cpu_model():
+    """The CPU's model name from /proc/cpuinfo (Linux), else what ``platform`` knows."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -1,4 +1,4 @@
-"""Statistics for comparing networks: paired intervals, power, paired counts, permutation nulls, AUROC.
+"""Statistics for comparing networks: paired intervals, power, paired counts, nulls, AUROC.
 
 One home for what notebooks 06, 07, 08, 10 and the exercises compute when they compare two
 variants (style note "One home for the statistics"):
@@ -154,7 +154,7 @@ def verdict(interval):
 
 
 def _power_quantiles(n, confidence, power):
-    """t quantiles (n − 1 degrees of freedom) for a two-sided test at ``confidence`` with ``power``."""
+    """t_{1/2+confidence/2} + t_{power} on n − 1 degrees of freedom (a two-sided test)."""
     from scipy import stats
 
     return stats.t.ppf(0.5 + confidence / 2, n - 1) + stats.t.ppf(power, n - 1)

@@ -2,6 +2,7 @@
 import json
 
 import pytest
+from idx_files import write_idx, write_idx_folder
 
 from dcscratch import experiments
 
@@ -102,7 +103,7 @@ def test_an_interrupted_write_leaves_the_previous_file_intact(tmp_path, monkeypa
         file.write('{"runs": {"new"')
         raise KeyboardInterrupt  # as if the user pressed Ctrl-C in the middle of the write
 
-    monkeypatch.setattr(experiments.json, "dump", dump_half_then_die)
+    monkeypatch.setattr(json, "dump", dump_half_then_die)
     with pytest.raises(KeyboardInterrupt):
         experiments.write_json_atomic(path, {"runs": {"new": 2}})
     assert json.loads(path.read_text()) == {"runs": {"old": 1}}
@@ -216,3 +217,79 @@ def test_verdict_of_one_pair_is_not_resolved_whatever_its_sign():
                                                "dropconnect-batch")
     assert difference["n"] == 1 and difference["mean"] == pytest.approx(-0.05)
     assert experiments.verdict(difference).startswith("not resolved at this n (n = 1")
+
+
+def test_a_quick_fashion_mnist_run_reads_the_idx_files_of_data_dir(tmp_path, monkeypatch):
+    # 10,040 training images: the default validation split takes the last 10,000.
+    write_idx_folder(tmp_path / "idx", n_train=10_040, n_test=20, gzipped=False)
+    monkeypatch.setitem(experiments._TRAINING, ("quick", "fashion-mnist"), TINY_TRAINING)
+    monkeypatch.setitem(experiments._SWEEP_VALUES, ("quick", "fashion-mnist"), TINY_VALUES)
+    out = tmp_path / "out"
+    assert experiments.main(["--config", "quick", "--dataset", "fashion-mnist", "--data-dir",
+                             str(tmp_path / "idx"), "--sweeps", "curves", "--variants",
+                             "no-drop,dropconnect-batch", "--seeds", "1", "--out", str(out),
+                             "--no-progress"]) == 0
+    results = json.loads((out / "results.json").read_text())
+    assert results["config"]["dataset"] == "fashion-mnist"
+    assert results["config"]["training"] == TINY_TRAINING
+    assert len(results["runs"]) == 2
+    for run in results["runs"].values():
+        assert run["train_size"] == 40
+        assert 0 <= run["final"]["test_error"] <= 1
+
+
+def test_fashion_mnist_without_its_files_says_which_package_and_option(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert experiments.main(["--config", "quick", "--dataset", "fashion-mnist", "--data-dir",
+                             str(missing), "--out", str(tmp_path / "out"), "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert str(missing) in error and "apt-get install dataset-fashion-mnist" in error
+    assert "--data-dir DIR" in error
+
+
+def test_a_damaged_fashion_mnist_file_is_named_on_the_command_line(tmp_path, capsys):
+    write_idx_folder(tmp_path / "idx", gzipped=False)
+    damaged = write_idx(tmp_path / "idx" / "t10k-labels-idx1-ubyte", list(range(10)), cut=4)
+    assert experiments.main(["--config", "quick", "--dataset", "fashion-mnist", "--data-dir",
+                             str(tmp_path / "idx"), "--out", str(tmp_path / "out"),
+                             "--no-progress"]) == 2
+    error = capsys.readouterr().err
+    assert str(damaged) in error and "truncated" in error
+
+
+def test_every_new_run_records_its_provenance(tiny):
+    import os
+    import re
+
+    _, results = tiny
+    fingerprints = set()
+    for run in results["runs"].values():
+        record = run["provenance"]
+        code = record["code"]
+        assert code["commit"] is None or re.fullmatch("[0-9a-f]{40}", code["commit"])
+        machine = record["machine"]
+        assert machine["cores"] == os.cpu_count() and 1 <= machine["usable_cores"] <= os.cpu_count()
+        assert machine["cpu"] and "CPU:0" in machine["devices"]
+        assert record["load_average"]["start"] >= 0 and record["load_average"]["end"] >= 0
+        seed = run["settings"]["seed"]
+        assert record["seeds"] == {"global": seed, "example_order": seed,
+                                   "layers": [1000 * seed, 1000 * seed + 1]}
+        assert record["inference_samples"] == (
+            experiments.GAUSSIAN_SAMPLES if run["final"]["inference"] == "gaussian" else None)
+        assert record["split"]["dataset"] == "digits"
+        assert record["split"]["sizes"] == {"train": 1077, "val": 360, "test": 360}
+        fingerprints.add(record["split"]["fingerprint"])
+    assert len(fingerprints) == 1  # every run saw the same split
+
+
+def test_results_written_before_provenance_stay_readable(root):
+    results = experiments.load_results(root / COMMITTED / "results.json")
+    assert not any("provenance" in run for run in results["runs"].values())
+    assert "## Paired comparisons" in experiments.markdown(results)
+
+
+def test_code_version_is_unknown_outside_a_git_repository(tmp_path):
+    assert experiments.provenance.__module__ == "dcscratch.experiment_store"
+    from dcscratch.experiment_store import code_version
+
+    assert code_version(tmp_path) == {"commit": None, "dirty": None}
