@@ -5,7 +5,7 @@ class" would make a network modular. ``ClassGatedDense`` gives every class its o
 concrete gates (as ``L0GateDense``, Louizos et al. 2018) over one shared kernel; in training the
 label picks the gate set, so the pressure towards separate sub-networks is there from the first
 step. At test time there is no label, so ``ClassGatedMLP`` routes by a documented rule, and
-``class_mask_overlap`` with ``alive_conditioned_overlaps`` measures how modular the masks are
+``class_mask_overlap`` with the null ``shuffle_within_alive`` measures how modular the masks are
 against a null that keeps every class's number of connections and the set of connections some
 class uses.
 """
@@ -203,25 +203,25 @@ def class_mask_overlap(kept):
     return float(np.mean(overlaps))
 
 
-def alive_conditioned_overlaps(kept, permutations, seed):
-    """``class_mask_overlap`` under the null that each class's kept set is random among the alive.
+def shuffle_within_alive(kept, rng):
+    """One draw of the modularity null: each class's kept set moved at random among the alive.
 
-    A connection is *alive* when some class keeps it. Each null draw keeps, for every class,
-    as many connections as the class really keeps, chosen uniformly among the alive ones
-    (a permutation of the class's kept/not-kept labels within the alive connections),
-    independently across classes. A null spread over all connections would count the dead
-    ones (blank pixels, connections no class needs) as room to be apart, and put chance too low.
-    Returns an array of ``permutations`` overlaps.
+    A connection is *alive* when some class keeps it. The draw keeps, for every class, as many
+    connections as the class really keeps, placed uniformly among the alive ones (a
+    permutation of the class's kept/not-kept labels within the alive connections),
+    independently across classes; the dead connections stay dead. A null spread over all
+    connections would count the dead ones (blank pixels, connections no class needs) as room to
+    be apart, and put the chance overlap too low. Made to be the ``shuffle`` of
+    ``dcscratch.stats.permutation_null`` with ``class_mask_overlap`` as the statistic.
+
+    Args:
+        kept: boolean array ``(classes, ...)``.
+        rng: a ``numpy.random.Generator``.
     """
-    kept = np.asarray(kept, bool).reshape(len(kept), -1)
-    permutations = check_positive_int(permutations, "permutations")
-    rng = np.random.default_rng(check_seed(seed))
-    alive = np.flatnonzero(kept.any(axis=0))
-    counts = kept[:, alive].sum(axis=1)
-    null = np.empty(permutations)
-    for draw in range(permutations):
-        shuffled = np.zeros((len(kept), len(alive)), bool)
-        for c, count in enumerate(counts):
-            shuffled[c, rng.permutation(len(alive))[:count]] = True
-        null[draw] = class_mask_overlap(shuffled)
-    return null
+    kept = np.asarray(kept, bool)
+    flat = kept.reshape(len(kept), -1)
+    alive = np.flatnonzero(flat.any(axis=0))
+    shuffled = np.zeros_like(flat)
+    for c, row in enumerate(flat):
+        shuffled[c, alive] = row[alive][rng.permutation(len(alive))]
+    return shuffled.reshape(kept.shape)

@@ -3,8 +3,8 @@ import keras
 import numpy as np
 import pytest
 
-from dcscratch.class_gates import (ClassGatedDense, ClassGatedMLP, alive_conditioned_overlaps,
-                                   class_mask_overlap)
+from dcscratch.class_gates import (ClassGatedDense, ClassGatedMLP, class_mask_overlap,
+                                   shuffle_within_alive)
 from dcscratch.extensions import hard_concrete_test_gate
 
 from test_extensions import synthetic_problem
@@ -121,21 +121,37 @@ def test_overlap_is_one_for_identical_masks_and_zero_for_disjoint_ones():
     assert class_mask_overlap(disjoint) == 0.0
 
 
-def test_alive_conditioned_null_keeps_each_class_count_within_the_alive_connections():
+def null_overlaps(kept, draws, seed):
+    rng = np.random.default_rng(seed)
+    return np.array([class_mask_overlap(shuffle_within_alive(kept, rng)) for _ in range(draws)])
+
+
+def test_the_null_keeps_each_class_count_and_the_dead_connections_dead():
+    rng = np.random.default_rng(3)
+    kept = rng.uniform(size=(4, 6, 5)) < 0.3
+    kept[:, 0] = False  # an input no class uses
+    shuffled = shuffle_within_alive(kept, rng)
+    assert shuffled.shape == kept.shape
+    np.testing.assert_array_equal(shuffled.sum(axis=(1, 2)), kept.sum(axis=(1, 2)))
+    assert not shuffled[:, 0].any()
+    assert np.all(shuffled.any(axis=0) <= kept.any(axis=0))
+    assert not np.array_equal(shuffled, kept)
+
+
+def test_the_null_overlap_is_chance_among_the_alive_connections():
     rng = np.random.default_rng(4)
     kept = np.zeros((4, 100), bool)
     kept[:, :40] = rng.uniform(size=(4, 40)) < 0.5  # 60 connections no class uses
-    null = alive_conditioned_overlaps(kept, 200, seed=4)
+    null = null_overlaps(kept, 200, seed=4)
     # Independent classes that each keep half of the alive connections overlap at ≈ 1/3
     # (|A∩B|/|A∪B| = p²/(2p − p²) at p = 1/2); a null over all 100 would give ≈ 0.1.
-    assert abs(null.mean() - 1 / 3) < 0.05
-    assert null.std() > 0
+    assert abs(null.mean() - 1 / 3) < 0.05 and null.std() > 0
     # Modular masks (disjoint quarters of the alive set) fall far below the null; a shared core
     # (every class the same) far above.
     modular = np.zeros((4, 100), bool)
     for c in range(4):
         modular[c, 10 * c:10 * c + 10] = True
-    assert class_mask_overlap(modular) < alive_conditioned_overlaps(modular, 50, seed=5).min()
+    assert class_mask_overlap(modular) < null_overlaps(modular, 50, seed=5).min()
     shared = np.tile(kept[:1], (4, 1))
     assert class_mask_overlap(shared) > null.max()
 
@@ -150,8 +166,3 @@ def test_bad_arguments_are_rejected_keras_style(kwargs, error, argument):
     arguments = {"input_dim": 4, "hidden_units": 3, "classes": 3, **kwargs}
     with pytest.raises(error, match=f"Invalid value received for argument `{argument}`"):
         ClassGatedMLP(**arguments)
-
-
-def test_bad_permutations_are_rejected_keras_style():
-    with pytest.raises(ValueError, match="argument `permutations`"):
-        alive_conditioned_overlaps(np.ones((2, 3), bool), 0, seed=0)
