@@ -39,6 +39,24 @@ def sparsity_schedule(step, target_sparsity, prune_start, prune_end):
     return target_sparsity * (1.0 - (1.0 - progress) ** 3)
 
 
+def prune_alive_mask(alive, score, dead_wanted):
+    """The alive mask after killing the lowest-scored alive connections until ``dead_wanted`` are dead.
+
+    ``alive`` is a 0/1 array, ``score`` an array of the same shape, ``dead_wanted`` the total
+    number of dead connections wanted. Dead connections rank lowest (−inf), so the
+    ``dead_wanted`` lowest are the dead ones so far plus the alive ones with the smallest scores
+    (ties go to the lower flat index); the result is ``alive`` times 0/1, so a dead connection
+    never comes back, and if fewer than the dead ones are wanted nothing changes.
+    """
+    alive = tf.convert_to_tensor(alive, tf.float32)
+    size = tf.size(alive)
+    dead_wanted = tf.maximum(tf.cast(dead_wanted, tf.int32), 0)
+    ranked = tf.where(alive > 0, tf.cast(score, tf.float32), -float("inf"))
+    _, lowest = tf.math.top_k(-tf.reshape(ranked, [-1]), k=tf.minimum(dead_wanted, size))
+    dead = tf.scatter_nd(lowest[:, None], tf.ones_like(lowest, tf.float32), [size])
+    return alive * (1.0 - tf.reshape(dead, tf.shape(alive)))
+
+
 class _KeepAliveConstraint(keras.constraints.Constraint):
     """The user's kernel constraint, then ×alive_mask: Adam's momentum cannot revive a weight."""
 
@@ -142,13 +160,8 @@ class PersistentDropConnectDense(DropConnectDense):
                                      self.prune_start, self.prune_end)
         dead_wanted = tf.cast(tf.round(sparsity * size), tf.int32)
         score = self.taylor_score if self.score == "taylor" else ops.abs(self.kernel)
-        # Dead connections rank lowest (−inf), so the dead_wanted lowest are the dead ones so
-        # far plus the alive ones with the smallest scores; ties go to the lower index.
-        ranked = tf.where(self.alive_mask > 0, tf.cast(score, tf.float32), -float("inf"))
-        _, lowest = tf.math.top_k(-tf.reshape(ranked, [-1]), k=dead_wanted)
-        dead = tf.scatter_nd(lowest[:, None], tf.ones_like(lowest, tf.float32), [size])
-        alive = self.alive_mask * (1.0 - tf.reshape(dead, self.alive_mask.shape))
-        self.alive_mask.assign(alive)  # never more ones than before: alive ⊆ old alive
+        alive = prune_alive_mask(self.alive_mask, score, dead_wanted)
+        self.alive_mask.assign(alive)
         self.kernel.assign(self.kernel * ops.cast(alive, self.kernel.dtype))
         self.taylor_score.assign(tf.zeros_like(self.taylor_score))
 

@@ -198,3 +198,13 @@ BAD_ARGUMENTS = [
 def test_bad_constructor_arguments_are_rejected_keras_style(kwargs, error, argument):
     with pytest.raises(error, match=f"Invalid value received for argument `{argument}`"):
         PersistentDropConnectDense(**{"units": 4, **kwargs})
+
+
+def test_prune_alive_mask_kills_the_lowest_alive_and_never_revives():
+    from dcscratch.persistent import prune_alive_mask
+    alive = np.array([[1, 0, 1], [1, 1, 0]], np.float32)
+    score = np.array([[5.0, 0.1, 3.0], [1.0, 4.0, 9.0]], np.float32)  # dead ones score anything
+    np.testing.assert_array_equal(prune_alive_mask(alive, score, 3).numpy(),
+                                  [[1, 0, 1], [0, 1, 0]])
+    np.testing.assert_array_equal(prune_alive_mask(alive, score, 1).numpy(), alive)  # < dead now
+    np.testing.assert_array_equal(prune_alive_mask(alive, score, 6).numpy(), np.zeros((2, 3)))
