@@ -246,6 +246,19 @@ def choose_class_penalty(data, penalties, seed=0):
     return max(accuracies, key=accuracies.get), accuracies
 
 
+def _commit():
+    """HEAD of the repository holding this file, + "-dirty" if tracked files differ from it."""
+    folder = Path(__file__).parent
+    try:
+        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                                cwd=folder, check=True).stdout.strip()
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                 capture_output=True, text=True, cwd=folder, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if changed.strip() else "")
+
+
 def run_study(seeds=(0, 1, 2, 3, 4), *, l0_penalty=1e-3, class_penalties=(1e-5, 1e-4, 1e-3),
               progress=True):
     """The whole study as a JSON-ready dict, with what is needed to trust it."""
@@ -253,6 +266,7 @@ def run_study(seeds=(0, 1, 2, 3, 4), *, l0_penalty=1e-3, class_penalties=(1e-5, 
     from dcscratch.devices import versions
 
     data = dcscratch.load_digits(seed=0)
+    commit = _commit()  # before the runs: the code that produced them
     started = time.perf_counter()
     class_penalty, validation = choose_class_penalty(data, class_penalties)
     runs = []
@@ -260,11 +274,6 @@ def run_study(seeds=(0, 1, 2, 3, 4), *, l0_penalty=1e-3, class_penalties=(1e-5, 
         runs.append(run_seed(data, seed, l0_penalty=l0_penalty, class_penalty=class_penalty))
         if progress:
             print(f"seed {seed} done, {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        commit = "unknown"
     return {"command": "python -m dcscratch.extension_study", "commit": commit,
             "versions": versions(), "dataset": "digits (load_digits(seed=0))",
             "test_size": int(len(data.y_test)), "seeds": list(seeds), "l0_penalty": l0_penalty,
