@@ -10,7 +10,8 @@ from dcscratch.mlp import MLP
 
 __version__ = "0.1.0"
 
-__all__ = ["ConcreteDropConnectDense", "DropConnectDense", "L0GateDense", "MLP", "Splits",
+__all__ = ["ClassGatedDense", "ClassGatedMLP", "ConcreteDropConnectDense", "DropConnectDense",
+           "L0GateDense", "MLP", "PersistentDropConnectDense", "Splits",
            "load_dataset", "load_digits", "load_fashion_mnist", "load_mnist",
            "numerical_gradient", "rel_error", "set_seeds", "__version__"]
 
@@ -23,6 +24,12 @@ def __getattr__(name):
     if name in ("ConcreteDropConnectDense", "L0GateDense"):
         from dcscratch import extensions
         return getattr(extensions, name)
+    if name in ("ClassGatedDense", "ClassGatedMLP"):
+        from dcscratch import class_gates
+        return getattr(class_gates, name)
+    if name == "PersistentDropConnectDense":
+        from dcscratch.persistent import PersistentDropConnectDense
+        return PersistentDropConnectDense
     if name == "set_seeds":
         from dcscratch.seeding import set_seeds
         return set_seeds

@@ -175,7 +175,9 @@ class L0GateDense(_GatedDense):
     Args:
         units: positive integer, dimensionality of the output space.
         keep_prob: float in (0, 1), the initial P(gate ≠ 0) of every connection (0.95 gives
-            sigmoid(log α) ≈ 0.8, Louizos et al.'s initial drop rate of 0.2).
+            sigmoid(log α) ≈ 0.8, the initial drop rate of 0.2 that Louizos et al. use for their
+            MLP's first layer, 0.5 elsewhere; their gates act on input neurons, these on single
+            connections).
         temperature: float > 0, the hard concrete β (2/3 in the paper).
         connection_penalty: float >= 0, loss added per expected non-zero gate (λ in eq. 12).
         activation, use_bias, seed, kernel_initializer, bias_initializer, kernel_regularizer,

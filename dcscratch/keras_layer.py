@@ -151,8 +151,12 @@ class DropConnectDense(DenseBase):
         return masked_matmul(inputs, kernel, self.keep_prob, seed, mask=self.mask,
                              chunk_size=self.chunk_size)
 
+    def effective_kernel(self, training=False):
+        """The kernel the masks act on; subclasses may thin it (``PersistentDropConnectDense``)."""
+        return ops.convert_to_tensor(self.kernel)
+
     def call(self, inputs, training=False):
-        kernel = ops.convert_to_tensor(self.kernel)
+        kernel = self.effective_kernel(training)
         if training and self.keep_prob < 1.0:
             return self._add_bias_and_activate(
                 self._masked_matmul(inputs, kernel, self._next_seed()))

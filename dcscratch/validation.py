@@ -70,6 +70,16 @@ def check_positive_int(value, argument):
     return int(value)
 
 
+def check_non_negative_int(value, argument):
+    """Return ``value`` after checking it is an integer >= 0."""
+    expected = "a non-negative integer"
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(_invalid(argument, expected, value))
+    if value < 0:
+        raise ValueError(_invalid(argument, expected, value))
+    return int(value)
+
+
 def check_real(value, argument, *, minimum, include_minimum):
     """Return ``value`` as a float after checking it is finite and >= (or >) ``minimum``."""
     bound = ">=" if include_minimum else ">"

@@ -345,6 +345,25 @@ WRONG_ANSWERS = {
                     return (inputs * keep).astype(inputs.dtype)
                 """, "scale the survivors by"),
         ],
+        "q5": [
+            wrong("ranks every connection by score, so a dead one with a high score comes back", """
+                def prune_alive_mask_numpy(alive, score, dead_wanted):
+                    alive = np.asarray(alive, dtype=np.float32)
+                    lowest = np.argsort(np.ravel(score), kind="stable")[:int(dead_wanted)]
+                    new_alive = np.ones(alive.size, np.float32)
+                    new_alive[lowest] = 0.0
+                    return new_alive.reshape(alive.shape)
+                """, "came back to life"),
+            wrong("kills dead_wanted more, counting only the new deaths", """
+                def prune_alive_mask_numpy(alive, score, dead_wanted):
+                    alive = np.asarray(alive, dtype=np.float32)
+                    ranked = np.where(alive > 0, score, np.inf).ravel()
+                    lowest = np.argsort(ranked, kind="stable")[:int(dead_wanted)]
+                    new_alive = alive.ravel().copy()
+                    new_alive[lowest] = 0.0
+                    return new_alive.reshape(alive.shape)
+                """, "counts all the dead"),
+        ],
     },
     "09_fast_per_example": {
         "q1": [

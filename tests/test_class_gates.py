@@ -1,0 +1,168 @@
+"""ClassGatedDense and ClassGatedMLP: gates per class, routed at test time; the modularity null."""
+import keras
+import numpy as np
+import pytest
+
+from dcscratch.class_gates import (ClassGatedDense, ClassGatedMLP, class_mask_overlap,
+                                   shuffle_within_alive)
+from dcscratch.extensions import hard_concrete_test_gate
+
+from test_extensions import synthetic_problem
+
+CROSS_ENTROPY = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+
+def numpy_gated(x, class_weights, layer):
+    """The layer's inference output from its definition: per example, Σ_c w_nc x_n (z_c⊙W) + b."""
+    gates = hard_concrete_test_gate(layer.gate_logit).numpy()
+    kernels = gates * layer.kernel.numpy()                       # (classes, in, units)
+    mixed = np.einsum("nc,cij->nij", class_weights, kernels)     # one kernel per example
+    return np.einsum("ni,nij->nj", x, mixed) + layer.bias.numpy()
+
+
+def scrambled_layer(classes=3, units=5, input_dim=4, seed=0):
+    """A layer whose gate sets differ: random log α, many gates exactly 0 at inference."""
+    layer = ClassGatedDense(units, classes, seed=seed)
+    layer.build((None, input_dim))
+    rng = np.random.default_rng(seed)
+    layer.gate_logit.assign(rng.normal(0.0, 3.0, size=layer.gate_logit.shape))
+    layer.bias.assign(rng.normal(size=units))
+    return layer
+
+
+def test_one_hot_class_weights_select_that_class_gate_set():
+    layer = scrambled_layer()
+    x = np.random.default_rng(1).normal(size=(6, 4)).astype(np.float32)
+    labels = np.array([0, 1, 2, 2, 1, 0])
+    one_hot = np.eye(3, dtype=np.float32)[labels]
+    out = layer(x, one_hot).numpy()
+    gates = layer.inference_mask().numpy()
+    assert 0.1 < np.mean(gates == 0) < 0.9  # the sets really differ
+    for n, label in enumerate(labels):
+        expected = x[n] @ (gates[label] * layer.kernel.numpy()) + layer.bias.numpy()
+        np.testing.assert_allclose(out[n], expected, rtol=1e-5, atol=1e-5)
+
+
+def test_probability_weights_mix_the_gate_sets():
+    layer = scrambled_layer(seed=2)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(5, 4)).astype(np.float32)
+    weights = rng.dirichlet(np.ones(3), size=5).astype(np.float32)
+    np.testing.assert_allclose(layer(x, weights).numpy(), numpy_gated(x, weights, layer),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_training_samples_gates_and_penalises_every_class_gate_set():
+    layer = ClassGatedDense(3, 4, keep_prob=0.8, connection_penalty=0.5, seed=3)
+    x = np.ones((2, 5), np.float32)
+    weights = np.eye(4, dtype=np.float32)[[0, 3]]
+    first = layer(x, weights, training=True).numpy()
+    assert not np.allclose(first, layer(x, weights, training=True).numpy())
+    assert float(layer.losses[-1]) == pytest.approx(0.5 * 0.8 * 4 * 5 * 3, rel=1e-5)
+
+
+def trained_model(routing, seed=0):
+    x, y = synthetic_problem(seed, examples=512)
+    keras.utils.set_random_seed(seed)
+    model = ClassGatedMLP(12, 16, 3, routing=routing, keep_prob=0.7, connection_penalty=0.01,
+                          seed=seed)
+    model.compile(optimizer=keras.optimizers.Adam(0.03), loss=CROSS_ENTROPY)
+    model.fit((x, y), y, batch_size=32, epochs=8, verbose=0)
+    return model, x, y
+
+
+@pytest.mark.parametrize("routing", ["prediction", "mixture"])
+def test_routing_follows_its_documented_rule(routing):
+    model, x, _ = trained_model(routing)
+    layer = model.hidden
+    average = np.full((len(x), 3), 1 / 3, np.float32)
+    first = np.maximum(numpy_gated(x, average, layer), 0) @ model.output_layer.kernel.numpy() \
+        + model.output_layer.bias.numpy()
+    probabilities = np.exp(first - first.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    weights = probabilities if routing == "mixture" else np.eye(3)[probabilities.argmax(axis=1)]
+    np.testing.assert_allclose(model.route(x).numpy(), weights, rtol=1e-4, atol=1e-5)
+    expected = np.maximum(numpy_gated(x, weights, layer), 0) @ model.output_layer.kernel.numpy() \
+        + model.output_layer.bias.numpy()
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-4)
+
+
+def test_a_trained_model_routes_well_and_its_class_gate_sets_differ():
+    model, x, y = trained_model("prediction", seed=1)
+    routed = np.mean(model.predict(x, verbose=0).argmax(axis=1) == y)
+    # 3 classes, 512 examples: chance is 0.33 ± 0.02, so 0.7 is > 15 sd above it (this run: 0.83;
+    # the label-selected gates leak the label in training, which routing then pays for).
+    assert routed > 0.7
+    gates = model.hidden.inference_mask().numpy()
+    assert np.any(gates == 0.0)  # the penalty closed connections for good
+    assert np.any(gates[0] != gates[1])
+
+
+def test_config_and_keras_file_round_trip(tmp_path):
+    model, x, y = trained_model("mixture", seed=2)
+    config = model.get_config()
+    assert ClassGatedMLP.from_config(config).get_config() == config
+    model.save(tmp_path / "model.keras")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    assert isinstance(loaded, ClassGatedMLP) and loaded.routing == "mixture"
+    np.testing.assert_array_equal(loaded.hidden.gate_logit.numpy(),
+                                  model.hidden.gate_logit.numpy())
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    layer = model.hidden
+    assert ClassGatedDense.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_overlap_is_one_for_identical_masks_and_zero_for_disjoint_ones():
+    identical = np.ones((4, 6, 5), bool)
+    assert class_mask_overlap(identical) == 1.0
+    disjoint = np.zeros((3, 9), bool)
+    for c in range(3):
+        disjoint[c, 3 * c:3 * c + 3] = True
+    assert class_mask_overlap(disjoint) == 0.0
+
+
+def null_overlaps(kept, draws, seed):
+    rng = np.random.default_rng(seed)
+    return np.array([class_mask_overlap(shuffle_within_alive(kept, rng)) for _ in range(draws)])
+
+
+def test_the_null_keeps_each_class_count_and_the_dead_connections_dead():
+    rng = np.random.default_rng(3)
+    kept = rng.uniform(size=(4, 6, 5)) < 0.3
+    kept[:, 0] = False  # an input no class uses
+    shuffled = shuffle_within_alive(kept, rng)
+    assert shuffled.shape == kept.shape
+    np.testing.assert_array_equal(shuffled.sum(axis=(1, 2)), kept.sum(axis=(1, 2)))
+    assert not shuffled[:, 0].any()
+    assert np.all(shuffled.any(axis=0) <= kept.any(axis=0))
+    assert not np.array_equal(shuffled, kept)
+
+
+def test_the_null_overlap_is_chance_among_the_alive_connections():
+    rng = np.random.default_rng(4)
+    kept = np.zeros((4, 100), bool)
+    kept[:, :40] = rng.uniform(size=(4, 40)) < 0.5  # 60 connections no class uses
+    null = null_overlaps(kept, 200, seed=4)
+    # Independent classes that each keep half of the alive connections overlap at ≈ 1/3
+    # (|A∩B|/|A∪B| = p²/(2p − p²) at p = 1/2); a null over all 100 would give ≈ 0.1.
+    assert abs(null.mean() - 1 / 3) < 0.05 and null.std() > 0
+    # Modular masks (disjoint quarters of the alive set) fall far below the null; a shared core
+    # (every class the same) far above.
+    modular = np.zeros((4, 100), bool)
+    for c in range(4):
+        modular[c, 10 * c:10 * c + 10] = True
+    assert class_mask_overlap(modular) < null_overlaps(modular, 50, seed=5).min()
+    shared = np.tile(kept[:1], (4, 1))
+    assert class_mask_overlap(shared) > null.max()
+
+
+@pytest.mark.parametrize("kwargs, error, argument", [
+    ({"classes": 1}, ValueError, "classes"), ({"classes": 2.0}, TypeError, "classes"),
+    ({"routing": "label"}, ValueError, "routing"), ({"hidden_units": 0}, ValueError,
+                                                     "hidden_units"),
+    ({"input_dim": None}, TypeError, "input_dim"), ({"keep_prob": 1.0}, ValueError, "keep_prob"),
+    ({"seed": -1}, ValueError, "seed")])
+def test_bad_arguments_are_rejected_keras_style(kwargs, error, argument):
+    arguments = {"input_dim": 4, "hidden_units": 3, "classes": 3, **kwargs}
+    with pytest.raises(error, match=f"Invalid value received for argument `{argument}`"):
+        ClassGatedMLP(**arguments)
