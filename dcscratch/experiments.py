@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dcscratch.inference import with_inference
+from dcscratch.model_tools import with_inference
 from dcscratch.validation import check_choice, check_positive_int
 
 SCHEMA_VERSION = 1
@@ -271,9 +271,10 @@ def train_run(settings, training, splits):
     inference = "mean"
     if variant == "dropconnect-gaussian":
         # A second network with the paper's inference rule and the trained weights: the
-        # training above is exactly dropconnect-batch's for the same seed.
+        # training above is exactly dropconnect-batch's for the same seed. Its Gaussian noise
+        # is drawn from the run's seed too, so the run repeats.
         inference = "gaussian"
-        final = metrics(with_inference(model, "gaussian")(all_inputs, training=False))
+        final = metrics(with_inference(model, "gaussian", seed=seed)(all_inputs, training=False))
     return {"settings": dict(settings), "training": dict(training), "train_size": count,
             "history": history, "final": {**final, "inference": inference},
             "wall_s": time.perf_counter() - started,
