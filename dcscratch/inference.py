@@ -26,6 +26,9 @@ def gaussian_moments(x, W, keep_prob):
 
     Each term x_i M_ij W_ij is an independent Bernoulli(keep_prob)-scaled number, so
     E = keep_prob · (x W) and Var = keep_prob (1 − keep_prob) · (x⊙x)(W⊙W).
+    No bias: ``DropConnectDense`` adds its bias unmasked, to the mean only. The paper masks
+    the bias too (a column of W with input 1): there μ = keep_prob·(xW + b) and
+    σ² = keep_prob(1 − keep_prob)·[(x⊙x)(W⊙W) + b⊙b].
 
     Args:
         x: inputs, ``(batch, in)`` (or ``(..., in)``).
