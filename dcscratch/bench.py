@@ -39,7 +39,8 @@ from dcscratch.tf_import import quiet_tensorflow
 
 FULL = {"mask_sizes": (100, 256, 512, 1024, 2048), "layers": (784, 800, 800, 10), "batch": 128}
 QUICK = {"mask_sizes": (100, 256, 512), "layers": (64, 256, 256, 10), "batch": 32}
-MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (example)")
+MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (example)",
+                  "DropConnect (flipout)", "DropConnect (gaussian)")
 XLA_MODEL_VARIANTS = ("Dense", "DropConnect (batch)")
 PER_EXAMPLE_VARIANTS = ("naive (stored masks)", "package (regenerated)",
                         "package, chunks of 8")
@@ -166,7 +167,7 @@ def build_model(variant, layers, seed=0):
             stack += [keras.layers.Dense(width, activation="relu"),
                       keras.layers.Dropout(1 - KEEP_PROB)]  # Keras wants the drop rate
         else:
-            mask = "example" if "example" in variant else "batch"
+            mask = variant[variant.index("(") + 1:-1]  # "DropConnect (flipout)" -> "flipout"
             stack.append(DropConnectDense(width, KEEP_PROB, activation="relu", mask=mask))
     stack.append(keras.layers.Dense(layers[-1]))
     return keras.Sequential(stack)

@@ -6,7 +6,8 @@ from dcscratch.keras_layer import DropConnectDense
 from dcscratch.tf_import import quiet_tensorflow
 
 
-def replica_masks(strategy, *, examples=8, features=32, units=64, keep_prob=0.5, seed=0):
+def replica_masks(strategy, *, examples=8, features=32, units=64, keep_prob=0.5, seed=0,
+                  mask="example"):
     """One training call of a seeded ``DropConnectDense`` and a seeded Keras ``Dropout`` per replica.
 
     The global batch is ``examples`` identical rows of ones, split between the replicas. The
@@ -20,6 +21,8 @@ def replica_masks(strategy, *, examples=8, features=32, units=64, keep_prob=0.5,
         features, units: the layer's input and output sizes.
         keep_prob: probability that a connection is kept (Dropout gets ``rate = 1 - keep_prob``).
         seed: the seed of both layers.
+        mask: the DropConnect layer's per-example mode: ``"example"``, ``"flipout"`` or
+            ``"gaussian"`` (whose output has the kept count's mean and variance).
 
     Returns:
         dict: ``replicas``, ``examples_per_replica`` (list), ``distinct_dropconnect_rows`` among
@@ -29,7 +32,7 @@ def replica_masks(strategy, *, examples=8, features=32, units=64, keep_prob=0.5,
     """
     tf = quiet_tensorflow()
     with strategy.scope():
-        layer = DropConnectDense(units, keep_prob, mask="example", seed=seed,
+        layer = DropConnectDense(units, keep_prob, mask=mask, seed=seed,
                                  kernel_initializer="ones", use_bias=False)
         layer.build((None, features))
         rate = 1 - keep_prob  # Keras's drop rate

@@ -2,14 +2,14 @@
 import keras
 from keras import ops
 
-from dcscratch import per_example
+from dcscratch import fast_per_example, per_example
 from dcscratch.inference import gaussian_moments
 from dcscratch.mask_sampler import keep_mask
 from dcscratch.tf_common import tf
 from dcscratch.validation import (check_choice, check_keep_prob, check_positive_int,
                                   check_seed)
 
-MASK_MODES = ("batch", "example")
+MASK_MODES = ("batch", "example", "flipout", "gaussian")
 INFERENCE_MODES = ("mean", "gaussian", "mc")
 
 
@@ -102,8 +102,14 @@ class DropConnectDense(DenseBase):
         use_bias: whether the layer adds a bias vector.
         mask: ``"batch"`` draws one mask per call, shared by every example (the blog);
             ``"example"`` draws one mask per example (the paper), without storing all of
-            them (see ``dcscratch.per_example``).
-        inference: ``"mean"``, ``"gaussian"`` or ``"mc"`` (see above).
+            them (see ``dcscratch.per_example``); ``"flipout"`` gives every example its own
+            exact Bernoulli(½) mask from one shared sign matrix and per-example signs, at
+            about the cost of two matmuls (keep_prob 0.5 only); ``"gaussian"`` samples each
+            example's pre-activation from the Gaussian with the masked product's mean and
+            variance (any keep_prob; the CLT approximation). See
+            ``dcscratch.fast_per_example`` and notebook 09.
+        inference: ``"mean"``, ``"gaussian"`` or ``"mc"`` (see above; ``"mc"`` draws its
+            samples with the layer's ``mask`` mode).
         inference_samples: number of samples for ``"gaussian"`` and ``"mc"`` inference.
         seed: None or a non-negative integer seeding the layer's masks and samples.
         chunk_size: examples whose masks are held at once when ``mask="example"``.
@@ -123,7 +129,7 @@ class DropConnectDense(DenseBase):
                  chunk_size=per_example.DEFAULT_CHUNK_SIZE, **kwargs):
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.keep_prob = check_keep_prob(keep_prob)
-        self.mask = check_choice(mask, MASK_MODES, "mask")
+        self.mask = check_mask(mask, self.keep_prob)
         self.inference = check_choice(inference, INFERENCE_MODES, "inference")
         self.inference_samples = check_positive_int(inference_samples, "inference_samples")
         self.seed = check_seed(seed)
@@ -189,6 +195,18 @@ class DropConnectDense(DenseBase):
         return config
 
 
+def check_mask(mask, keep_prob):
+    """Return ``mask`` if it is one of ``MASK_MODES`` and fits ``keep_prob``, else raise."""
+    mask = check_choice(mask, MASK_MODES, "mask")
+    if mask == "flipout" and keep_prob != fast_per_example.FLIPOUT_KEEP_PROB:
+        raise ValueError(
+            "Invalid value received for argument `keep_prob`. Expected 0.5 with "
+            "mask=\"flipout\": Flipout needs the perturbation M - keep_prob to be symmetric "
+            "(±0.5); for another keep_prob use mask=\"gaussian\" (approximate, as cheap) or "
+            f"mask=\"example\" (exact, slow). Received: keep_prob={keep_prob}")
+    return mask
+
+
 def batch_mask(shape, keep_prob, seed, dtype=tf.float32):
     """The 0/1 mask that ``mask="batch"`` applies for a given stateless ``seed`` (shape [2]).
 
@@ -201,16 +219,26 @@ def batch_mask(shape, keep_prob, seed, dtype=tf.float32):
 
 def masked_matmul(inputs, kernel, keep_prob, seed, *, mask="batch",
                   chunk_size=per_example.DEFAULT_CHUNK_SIZE):
-    """``inputs @ (M⊙kernel)`` with one mask per call (``"batch"``) or per example (``"example"``).
+    """``inputs @ (M⊙kernel)`` with the noise of the layer's ``mask`` mode.
 
-    This is the layer's training-time product, as a function of an explicit stateless
-    ``seed``, so that notebooks and tests can reproduce the mask a step used.
+    ``"batch"``: one mask per call; ``"example"``: one mask per example; ``"flipout"``:
+    Flipout's per-example masks (keep_prob 0.5); ``"gaussian"``: a sample of the Gaussian with
+    the masked product's moments. This is the layer's training-time product, as a function of
+    an explicit stateless ``seed``, so that notebooks and tests can reproduce the noise a step
+    used (:func:`batch_mask`, ``per_example.per_example_masks``,
+    ``fast_per_example.flipout_signs``, ``fast_per_example.gaussian_noise``).
     """
+    mask = check_mask(mask, keep_prob)
     if mask == "batch":
         return ops.matmul(inputs, kernel * batch_mask(kernel.shape, keep_prob, seed,
                                                       kernel.dtype))
-    # Each row of the flattened leading dimensions is an example with its own mask.
+    # Each row of the flattened leading dimensions is an example with its own noise.
     rows = tf.reshape(inputs, (-1, kernel.shape[0]))
-    out = per_example.per_example_matmul(rows, kernel, keep_prob, seed, chunk_size)
+    if mask == "example":
+        out = per_example.per_example_matmul(rows, kernel, keep_prob, seed, chunk_size)
+    elif mask == "flipout":
+        out = fast_per_example.flipout_matmul(rows, kernel, seed)
+    else:
+        out = fast_per_example.gaussian_matmul(rows, kernel, keep_prob, seed)
     return tf.reshape(out, tf.concat([tf.shape(inputs)[:-1], [kernel.shape[1]]], 0))
 

@@ -4,6 +4,7 @@ Logical devices must be configured before TensorFlow starts its runtime, which t
 test process has already done; hence a separate process. Prints one JSON line.
 """
 import json
+import sys
 
 from dcscratch import devices
 
@@ -12,4 +13,6 @@ replica_devices = devices.split_cpu(2)  # before any TensorFlow operation runs
 from dcscratch import distribute  # noqa: E402  (after the device configuration)
 from dcscratch.tf_common import tf  # noqa: E402
 
-print(json.dumps(distribute.replica_masks(tf.distribute.MirroredStrategy(replica_devices))))
+mask = sys.argv[1] if len(sys.argv) > 1 else "example"
+print(json.dumps(distribute.replica_masks(tf.distribute.MirroredStrategy(replica_devices),
+                                          mask=mask)))

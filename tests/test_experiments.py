@@ -203,3 +203,16 @@ def test_committed_results_match_the_current_schema_and_full_config(root):
         results, results["command"])
     for sweep in experiments.SWEEPS:
         assert (root / COMMITTED / f"{sweep}.png").is_file()
+
+
+def test_verdict_of_one_pair_is_not_resolved_whatever_its_sign():
+    # Review of 07, finding 10: with n = 1 the bounds are NaN and verdict said "higher".
+    config = {"training": {"hidden": 8, "keep_prob": 0.5}, "seeds": [0, 1]}
+    runs = {}
+    for variant, error in (("dropconnect-batch", 0.10), ("dropout", 0.15)):
+        runs[experiments.run_key(experiments.run_settings(config, variant, 0))] = {
+            "final": {"test_error": error}}
+    difference = experiments.paired_difference({"config": config, "runs": runs},
+                                               "dropconnect-batch")
+    assert difference["n"] == 1 and difference["mean"] == pytest.approx(-0.05)
+    assert experiments.verdict(difference).startswith("not resolved at this n (n = 1")

@@ -24,8 +24,9 @@ def ones_layer(units=40, keep_prob=0.5, **kwargs):
     return layer
 
 
-@pytest.mark.parametrize("mask", ["batch", "example"])
-@pytest.mark.parametrize("keep_prob", [0.05, 0.5, 0.95])
+@pytest.mark.parametrize("mask, keep_prob", [
+    (mask, keep_prob) for mask in ("batch", "example") for keep_prob in (0.05, 0.5, 0.95)
+] + [("flipout", 0.5)])
 def test_training_keeps_each_connection_with_probability_keep_prob(mask, keep_prob):
     layer = ones_layer(200, keep_prob, mask=mask, seed=1)
     masks = layer(np.eye(30, dtype=np.float32), training=True).numpy()  # row i = M[i, :]
@@ -51,7 +52,7 @@ def test_batch_masks_are_shared_and_example_masks_differ_within_a_batch():
     assert len({row.tobytes() for row in own}) == 16
 
 
-@pytest.mark.parametrize("mask", ["batch", "example"])
+@pytest.mark.parametrize("mask", ["batch", "example", "flipout"])
 def test_bias_is_never_masked_unlike_the_papers_w_with_its_bias_column(mask):
     # Wan et al. fold the bias into W (a column for a fixed input of 1), so their masks drop it;
     # DropConnectDense masks the kernel only. W = 1 on an identity input makes the output the
@@ -152,8 +153,10 @@ def test_gradients_equal_the_numpy_layer_for_the_same_mask(mask):
     np.testing.assert_allclose(tape.gradient(objective, x_t).numpy(), dx, rtol=1e-10)
 
 
-def test_config_round_trip_rebuilds_the_same_layer():
-    layer = DropConnectDense(12, 0.8, activation="relu", use_bias=False, mask="example",
+@pytest.mark.parametrize("mask, keep_prob", [("example", 0.8), ("flipout", 0.5),
+                                             ("gaussian", 0.8)])
+def test_config_round_trip_rebuilds_the_same_layer(mask, keep_prob):
+    layer = DropConnectDense(12, keep_prob, activation="relu", use_bias=False, mask=mask,
                              inference="mc", inference_samples=7, seed=9, chunk_size=3,
                              kernel_regularizer="l2", name="dc")
     config = layer.get_config()
@@ -164,10 +167,14 @@ def test_config_round_trip_rebuilds_the_same_layer():
         assert config[key] == getattr(layer, key)
 
 
-@pytest.mark.parametrize("inference", ["mean", "gaussian", "mc"])
-def test_keras_file_round_trip_gives_identical_inference(tmp_path, inference):
+@pytest.mark.parametrize("inference, mask", [("mean", "batch"), ("gaussian", "batch"),
+                                             ("mc", "batch"), ("mc", "flipout"),
+                                             ("mc", "gaussian")])
+def test_keras_file_round_trip_gives_identical_inference(tmp_path, inference, mask):
+    keep_prob = 0.5 if mask == "flipout" else 0.6
     model = keras.Sequential([keras.Input((10,)),
-                              DropConnectDense(8, 0.6, activation="relu", inference=inference,
+                              DropConnectDense(8, keep_prob, activation="relu", mask=mask,
+                                               inference=inference,
                                                inference_samples=16, seed=10),
                               keras.layers.Dense(3)])
     x = np.random.default_rng(10).normal(size=(5, 10)).astype(np.float32)
@@ -186,13 +193,14 @@ def test_weights_live_at_kernel_and_bias():
     assert [w.path.split("/")[-1] for w in layer.trainable_weights] == ["kernel", "bias"]
 
 
-def test_drop_in_replacement_for_dense_in_a_sequential_model_trains_with_fit():
+@pytest.mark.parametrize("mask", ["batch", "flipout", "gaussian"])
+def test_drop_in_replacement_for_dense_in_a_sequential_model_trains_with_fit(mask):
     from dcscratch.data import load_digits
 
     keras.utils.set_random_seed(0)
     data = load_digits(seed=0)
     model = keras.Sequential([keras.Input((64,)),
-                              DropConnectDense(64, 0.5, activation="relu", seed=0),
+                              DropConnectDense(64, 0.5, activation="relu", mask=mask, seed=0),
                               keras.layers.Dense(10)])
     model.compile(optimizer="adam", metrics=["accuracy"],
                   loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
@@ -221,6 +229,33 @@ def test_works_in_tf_function_with_jit_compile(mask):
     assert abs(masks.mean() - 0.3) < binomial_bound(masks.size, 0.3)
 
 
+@pytest.mark.parametrize("mask", ["flipout", "gaussian"])
+def test_fast_modes_under_jit_compile_draw_the_modes_noise_with_finite_gradients(mask):
+    x = tf.random.stateless_normal((4000, 12), seed=[1, 2])
+    kernel = tf.Variable(tf.random.stateless_normal((12, 20), seed=[3, 4]))
+    seed = tf.constant([5, 6], tf.int64)
+
+    def step(inputs):
+        with tf.GradientTape() as tape:
+            out = masked_matmul(inputs, kernel, 0.5, seed, mask=mask)
+            loss = tf.reduce_mean(tf.nn.relu(out) ** 2)
+        return out, tape.gradient(loss, kernel)
+
+    xla_out, xla_grad = tf.function(step, jit_compile=True)(x)
+    assert np.all(np.isfinite(xla_grad.numpy()))
+    if mask == "flipout":  # its signs are Philox integers, drawn alike with and without XLA
+        eager_out, eager_grad = step(x)
+        np.testing.assert_allclose(xla_out.numpy(), eager_out.numpy(), rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(xla_grad.numpy(), eager_grad.numpy(), rtol=1e-4, atol=1e-4)
+    else:
+        # XLA has its own normal sampler (other numbers from the same seed): check that the
+        # standardised noise is N(0, 1) in mean and variance, within 5 standard errors.
+        mean, variance = gaussian_moments(x, kernel, 0.5)
+        standardised = ((xla_out - mean) / tf.sqrt(variance)).numpy().ravel()
+        assert abs(standardised.mean()) < 5 / np.sqrt(standardised.size)
+        assert abs(standardised.var() - 1) < 5 * np.sqrt(2 / standardised.size)
+
+
 def test_compiled_model_with_jit_compile_trains():
     keras.utils.set_random_seed(1)
     model = keras.Sequential([keras.Input((6,)), DropConnectDense(8, 0.5, seed=1),
@@ -230,8 +265,9 @@ def test_compiled_model_with_jit_compile_trains():
     assert model.jit_compile is True
 
 
-def test_per_example_masks_are_independent_across_mirrored_replicas(root):
-    result = subprocess.run([sys.executable, str(root / "tests" / "mirrored_masks.py")],
+@pytest.mark.parametrize("mask", ["example", "flipout", "gaussian"])
+def test_per_example_masks_are_independent_across_mirrored_replicas(root, mask):
+    result = subprocess.run([sys.executable, str(root / "tests" / "mirrored_masks.py"), mask],
                             capture_output=True, text=True, timeout=300, cwd=root)
     assert result.returncode == 0, result.stderr[-2000:]
     report = json.loads(result.stdout.strip().splitlines()[-1])
@@ -239,6 +275,7 @@ def test_per_example_masks_are_independent_across_mirrored_replicas(root):
     assert report["distinct_dropconnect_rows"] == 8          # every example its own mask
     assert not report["dropconnect_replicas_equal"]
     assert report["keras_dropout_replicas_equal"]            # the contrast the fold-in fixes
+    # Gaussian noise has the kept count's mean and variance, so the same bound applies to it.
     assert abs(report["kept_fraction"] - 0.5) < binomial_bound(report["entries"], 0.5)
 
 
@@ -246,7 +283,8 @@ def test_per_example_masks_are_independent_across_mirrored_replicas(root):
     ({"units": 0}, ValueError, "units"), ({"units": 2.5}, TypeError, "units"),
     ({"keep_prob": 0.0}, ValueError, "keep_prob"), ({"keep_prob": 1.2}, ValueError, "keep_prob"),
     ({"keep_prob": math.nan}, ValueError, "keep_prob"), ({"keep_prob": "0.5"}, TypeError, "keep_prob"),
-    ({"mask": "row"}, ValueError, "mask"), ({"inference": "median"}, ValueError, "inference"),
+    ({"mask": "row"}, ValueError, "mask"),
+    ({"mask": "flipout", "keep_prob": 0.3}, ValueError, "keep_prob"), ({"inference": "median"}, ValueError, "inference"),
     ({"inference_samples": 0}, ValueError, "inference_samples"),
     ({"seed": -3}, ValueError, "seed"), ({"chunk_size": 0}, ValueError, "chunk_size"),
 ])

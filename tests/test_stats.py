@@ -1,0 +1,255 @@
+"""dcscratch.stats: intervals that cover, tests that hold their level, references that agree."""
+import math
+
+import numpy as np
+import pytest
+from scipy import stats as scipy_stats
+from sklearn.metrics import roc_auc_score
+
+from dcscratch import stats
+
+
+def binomial_bound(probability, trials, sds=4):
+    """``sds`` binomial standard deviations of a share of ``trials`` events of ``probability``."""
+    return sds * math.sqrt(probability * (1 - probability) / trials)
+
+
+# ---------------------------------------------------------------- paired intervals
+def test_paired_interval_covers_the_true_difference_at_its_confidence():
+    rng = np.random.default_rng(0)
+    trials, n, true_difference = 2000, 5, 0.3
+    covered = 0
+    for _ in range(trials):
+        b = rng.normal(0.0, 1.0, n)
+        a = b + true_difference + rng.normal(0.0, 0.5, n)
+        interval = stats.paired_interval(a, b)
+        covered += interval["low"] <= true_difference <= interval["high"]
+    assert abs(covered / trials - 0.95) < binomial_bound(0.95, trials)
+
+
+def test_paired_interval_matches_scipy_t_interval():
+    a, b = np.array([0.10, 0.20, 0.15, 0.31]), np.array([0.12, 0.21, 0.18, 0.30])
+    interval = stats.paired_interval(a, b, confidence=0.9)
+    d = a - b
+    low, high = scipy_stats.t.interval(0.9, len(d) - 1, loc=d.mean(), scale=scipy_stats.sem(d))
+    assert interval["n"] == 4 and interval["confidence"] == 0.9
+    assert interval["mean"] == pytest.approx(d.mean())
+    assert (interval["low"], interval["high"]) == pytest.approx((low, high))
+
+
+def test_one_pair_gives_no_interval_and_the_verdict_says_so():
+    interval = stats.paired_interval([0.10], [0.15])
+    assert interval["n"] == 1 and math.isnan(interval["low"]) and math.isnan(interval["high"])
+    # The review's bug: a mean of −0.05 without an interval was called "higher".
+    assert stats.verdict(interval).startswith("not resolved at this n (n = 1")
+
+
+def test_equal_differences_are_not_a_confident_verdict():
+    interval = stats.paired_interval([0.30, 0.40, 0.50], [0.20, 0.30, 0.40])  # all +0.1
+    assert interval["high"] - interval["low"] == pytest.approx(0.0, abs=1e-12)
+    assert stats.verdict(interval).startswith("not resolved at this n (every difference")
+
+
+@pytest.mark.parametrize("low, high, expected", [
+    (-0.3, -0.1, "lower"), (0.1, 0.3, "higher"), (-0.1, 0.2, "not resolved at this n"),
+    (0.0, 0.2, "not resolved at this n")])
+def test_verdict_reads_the_sign_only_when_the_interval_excludes_zero(low, high, expected):
+    words = stats.verdict({"low": low, "high": high, "n": 5, "sd": 0.1})
+    assert words == expected
+    assert "no difference" not in words
+
+
+# ---------------------------------------------------------------- power
+def test_min_detectable_difference_is_the_reviews_two_points_at_five_seeds():
+    # Review of notebook 07, finding 4: n = 5 and a spread of 1.2–1.3 points → ≈ 2 points.
+    assert stats.min_detectable_difference(1.25, 5) == pytest.approx(2.08, abs=0.01)
+
+
+def test_min_detectable_difference_is_resolved_with_the_stated_power():
+    rng = np.random.default_rng(1)
+    trials, n, sd = 2000, 12, 1.0
+    difference = stats.min_detectable_difference(sd, n)
+    samples = rng.normal(difference, sd, size=(trials, n))
+    resolved = sum(stats.verdict(stats.paired_interval(row, np.zeros(n))) == "higher"
+                   for row in samples)
+    # The t approximation of the noncentral t power is within about 0.02 at n = 12.
+    assert abs(resolved / trials - 0.8) < binomial_bound(0.8, trials) + 0.02
+
+
+def test_n_to_resolve_is_the_smallest_n_whose_detectable_difference_is_small_enough():
+    for difference, sd in ((0.2, 1.25), (0.8, 1.25), (1.0, 0.5), (-0.5, 1.0)):
+        n = stats.n_to_resolve(difference, sd)
+        assert stats.min_detectable_difference(sd, n) <= abs(difference)
+        if n > 2:
+            assert stats.min_detectable_difference(sd, n - 1) > abs(difference)
+    assert stats.n_to_resolve(0.0, 1.0) == math.inf
+    assert stats.n_to_resolve(0.1, 0.0) == 2
+
+
+# ---------------------------------------------------------------- paired counts
+def test_paired_counts_counts_discordant_examples_and_matches_scipy_binomtest():
+    rng = np.random.default_rng(2)
+    correct_a = rng.random(500) < 0.9
+    correct_b = np.where(rng.random(500) < 0.1, ~correct_a, correct_a)
+    result = stats.paired_counts(correct_a, correct_b)
+    a_only = int(np.sum(correct_a & ~correct_b))
+    b_only = int(np.sum(~correct_a & correct_b))
+    assert (result["a_only"], result["b_only"], result["n"]) == (a_only, b_only, 500)
+    assert result["difference"] == pytest.approx(correct_a.mean() - correct_b.mean())
+    assert result["p_value"] == pytest.approx(
+        scipy_stats.binomtest(a_only, a_only + b_only, 0.5).pvalue)
+    assert result["low"] < result["difference"] < result["high"]
+
+
+def test_paired_counts_interval_covers_the_true_accuracy_difference():
+    # Per example: both right 0.80, only a 0.12, only b 0.06, both wrong 0.02 → a − b = 0.06.
+    rng = np.random.default_rng(3)
+    trials, n, covered = 1000, 400, 0
+    for _ in range(trials):
+        cell = rng.choice(4, size=n, p=[0.80, 0.12, 0.06, 0.02])
+        result = stats.paired_counts(np.isin(cell, (0, 1)), np.isin(cell, (0, 2)))
+        covered += result["low"] <= 0.06 <= result["high"]
+    assert abs(covered / trials - 0.95) < binomial_bound(0.95, trials)
+
+
+def test_identical_classifiers_are_not_resolved():
+    correct = np.array([True, False, True, True])
+    result = stats.paired_counts(correct, correct)
+    assert (result["a_only"], result["b_only"], result["p_value"]) == (0, 0, 1.0)
+    assert stats.verdict(result) == "not resolved at this n"
+
+
+# ---------------------------------------------------------------- permutation nulls
+def mean_gap(groups, values):
+    return lambda labels: values[labels].mean() - values[~labels].mean()
+
+
+def test_permutation_p_values_are_uniform_under_the_null():
+    rng = np.random.default_rng(4)
+    labels = np.arange(40) < 20
+    trials, small = 300, 0
+    for trial in range(trials):
+        values = rng.normal(size=40)  # no effect: the labels are exchangeable
+        result = stats.permutation_null(mean_gap(None, values), labels, permutations=99,
+                                        seed=trial)
+        small += result.p_value <= 0.05
+    # P(p ≤ 0.05) is exactly 5/100 with 99 permutations under exchangeability.
+    assert abs(small / trials - 0.05) < binomial_bound(0.05, trials)
+
+
+def test_permutation_p_value_is_small_under_a_planted_effect():
+    rng = np.random.default_rng(5)
+    labels = np.arange(60) < 30
+    values = rng.normal(size=60) + 1.5 * labels
+    result = stats.permutation_null(mean_gap(None, values), labels, permutations=999, seed=0)
+    assert result.p_value == pytest.approx(1 / 1000)  # no shuffle reaches the planted gap
+    assert result.null.shape == (999,)
+    assert stats.permutation_null(mean_gap(None, values), labels, permutations=999,
+                                  seed=0).null.tolist() == result.null.tolist()  # seeded
+
+
+def test_permute_within_keeps_every_row_in_its_stratum():
+    rng = np.random.default_rng(6)
+    alive = np.arange(100) % 3 == 0
+    values = np.arange(100)
+    shuffled = stats.permute_within(values, alive, rng)
+    assert sorted(shuffled[alive]) == sorted(values[alive])
+    assert sorted(shuffled[~alive]) == sorted(values[~alive])
+    assert not np.array_equal(shuffled, values)
+
+
+def test_stratified_null_removes_an_effect_carried_by_the_strata():
+    # The gap comes from the strata alone: shuffling across strata finds it, within does not.
+    rng = np.random.default_rng(7)
+    strata = np.arange(80) < 40
+    labels = np.where(strata, rng.random(80) < 0.8, rng.random(80) < 0.2)
+    values = rng.normal(size=80) + 2.0 * strata
+    across = stats.permutation_null(mean_gap(None, values), labels, permutations=499, seed=0)
+    within = stats.permutation_null(mean_gap(None, values), labels, strata=strata,
+                                    permutations=499, seed=0)
+    assert across.p_value < 0.01 < within.p_value
+
+
+# ---------------------------------------------------------------- AUROC
+def test_auroc_matches_sklearn_with_ties():
+    rng = np.random.default_rng(8)
+    labels = rng.random(300) < 0.3
+    scores = np.round(rng.normal(size=300) + labels, 1)  # rounding makes ties
+    assert stats.auroc(scores, labels) == pytest.approx(roc_auc_score(labels, scores))
+
+
+def test_delong_standard_error_matches_the_pairwise_definition():
+    rng = np.random.default_rng(9)
+    labels = rng.random(80) < 0.4
+    scores = np.round(rng.normal(size=80) + labels, 1)
+    positives, negatives = scores[labels], scores[~labels]
+    kernel = (positives[:, None] > negatives[None, :]) + 0.5 * (positives[:, None] == negatives)
+    expected = math.sqrt(kernel.mean(axis=1).var(ddof=1) / len(positives)
+                         + kernel.mean(axis=0).var(ddof=1) / len(negatives))
+    result = stats.auroc_interval(scores, labels)
+    assert result["auroc"] == pytest.approx(kernel.mean())
+    assert result["se"] == pytest.approx(expected)
+
+
+def test_auroc_interval_covers_the_binormal_area():
+    # Positives N(1, 1), negatives N(0, 1): AUROC = Φ(1/√2) ≈ 0.760.
+    rng = np.random.default_rng(10)
+    true_area = scipy_stats.norm.cdf(1 / math.sqrt(2))
+    labels = np.arange(120) < 60
+    trials, covered = 1000, 0
+    for _ in range(trials):
+        result = stats.auroc_interval(rng.normal(size=120) + labels, labels)
+        covered += result["low"] <= true_area <= result["high"]
+    # DeLong's normal interval runs slightly below its level at 60 + 60 examples.
+    assert abs(covered / trials - 0.95) < binomial_bound(0.95, trials) + 0.01
+
+
+# ---------------------------------------------------------------- bad input, by name
+def never_called(values):
+    raise AssertionError("not reached")
+
+
+@pytest.mark.parametrize("call, argument, error", [
+    (lambda: stats.paired_interval([1.0, 2.0], [1.0]), "b", ValueError),
+    (lambda: stats.paired_interval([], []), "a", ValueError),
+    (lambda: stats.paired_interval([[1.0, 2.0]], [[1.0, 2.0]]), "a", ValueError),
+    (lambda: stats.paired_interval(["x", "y"], [1.0, 2.0]), "a", TypeError),
+    (lambda: stats.paired_interval([1.0, np.nan], [1.0, 2.0]), "a", ValueError),
+    (lambda: stats.paired_interval([1.0, 2.0], [1.0, 2.0], confidence=1.0), "confidence",
+     ValueError),
+    (lambda: stats.paired_interval([1.0, 2.0], [1.0, 2.0], confidence="95%"), "confidence",
+     TypeError),
+    (lambda: stats.verdict((0.1, 0.2)), "interval", TypeError),
+    (lambda: stats.verdict({"low": 0.1}), "interval", TypeError),
+    (lambda: stats.min_detectable_difference(-1.0, 5), "sd", ValueError),
+    (lambda: stats.min_detectable_difference(1.0, 1), "n", ValueError),
+    (lambda: stats.min_detectable_difference(1.0, 5.5), "n", TypeError),
+    (lambda: stats.min_detectable_difference(1.0, 5, power=0.0), "power", ValueError),
+    (lambda: stats.n_to_resolve(math.nan, 1.0), "difference", ValueError),
+    (lambda: stats.n_to_resolve(0.5, math.inf), "sd", ValueError),
+    (lambda: stats.n_to_resolve(0.5, 1.0, confidence=-0.1), "confidence", ValueError),
+    (lambda: stats.paired_counts([True, False], [True]), "correct_b", ValueError),
+    (lambda: stats.paired_counts([0.5, 1.0], [True, False]), "correct_a", TypeError),
+    (lambda: stats.paired_counts([2, 1], [1, 0]), "correct_a", ValueError),
+    (lambda: stats.permutation_null("mean", [1, 2, 3]), "statistic", TypeError),
+    (lambda: stats.permutation_null(np.mean, [1]), "values", ValueError),
+    (lambda: stats.permutation_null(np.mean, [1, 2, 3], strata=[0, 1]), "strata", ValueError),
+    (lambda: stats.permutation_null(np.mean, [1, 2, 3], strata=[0, 1, 1],
+                                    shuffle=lambda v, rng: v), "shuffle", ValueError),
+    (lambda: stats.permutation_null(np.mean, [1, 2, 3], shuffle="yes"), "shuffle", TypeError),
+    (lambda: stats.permutation_null(np.mean, [1, 2, 3], permutations=0), "permutations",
+     ValueError),
+    (lambda: stats.permutation_null(np.mean, [1, 2, 3], seed=None), "seed", TypeError),
+    (lambda: stats.permutation_null(np.mean, [1, 2, 3], seed=-1), "seed", ValueError),
+    (lambda: stats.permutation_null(np.mean, [1, 2, 3], alternative="bigger"), "alternative",
+     ValueError),
+    (lambda: stats.permutation_null(lambda v: "big", [1, 2, 3]), "statistic", TypeError),
+    (lambda: stats.auroc([0.1, 0.2, 0.3], [True, True, True]), "labels", ValueError),
+    (lambda: stats.auroc([0.1, 0.2], [True, False, True]), "labels", ValueError),
+    (lambda: stats.auroc([0.1, np.inf], [True, False]), "scores", ValueError),
+    (lambda: stats.auroc_interval([0.1, 0.2], [True, False], confidence=95), "confidence",
+     ValueError),
+])
+def test_bad_input_is_refused_by_name(call, argument, error):
+    with pytest.raises(error, match=f"argument `{argument}`. Expected .* Received: {argument}="):
+        call()
