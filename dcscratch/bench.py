@@ -304,7 +304,7 @@ INFERENCE_SAMPLES = 64
 
 def inference_models(layers, samples=INFERENCE_SAMPLES):
     """``{name: model}``: a Dense network, and one DropConnect network under each rule."""
-    from dcscratch.inference import with_inference
+    from dcscratch.model_tools import with_inference
 
     dropconnect = build_model("DropConnect (batch)", layers)
     return {"Dense": build_model("Dense", layers),

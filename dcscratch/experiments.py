@@ -51,7 +51,7 @@ from dcscratch.experiment_report import (  # noqa: F401
 from dcscratch.experiment_store import (  # noqa: F401
     COMMITTED_DIGITS, SCHEMA_VERSION, SchemaError, load_results, new_results, provenance,
     write_json_atomic)
-from dcscratch.inference import with_inference
+from dcscratch.model_tools import with_inference
 from dcscratch.stats import mean_sd  # noqa: F401
 from dcscratch.validation import check_choice, check_positive_int
 
@@ -173,9 +173,10 @@ def train_run(settings, training, splits):
     inference = "mean"
     if variant == "dropconnect-gaussian":
         # A second network with the paper's inference rule and the trained weights: the
-        # training above is exactly dropconnect-batch's for the same seed.
+        # training above is exactly dropconnect-batch's for the same seed. Its Gaussian noise
+        # is drawn from the run's seed too, so the run repeats.
         inference = "gaussian"
-        final = metrics(with_inference(model, "gaussian", samples=GAUSSIAN_SAMPLES)(
+        final = metrics(with_inference(model, "gaussian", samples=GAUSSIAN_SAMPLES, seed=seed)(
             all_inputs, training=False))
     return {"settings": dict(settings), "training": dict(training), "train_size": count,
             "history": history, "final": {**final, "inference": inference},

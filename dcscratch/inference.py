@@ -11,26 +11,14 @@ At test time a DropConnect network has to replace the random masks by something.
 
 This module holds the maths those rules and notebook 06 share: the moments, the closed form
 of E[relu(u)], the uncertainty measures of an averaged prediction (entropy, mutual
-information, expected calibration error), ``mc_predict`` (MC-DropConnect: average whole
-stochastic forward passes) and ``with_inference`` (the same model under another rule).
-The module imports without TensorFlow; the functions that take a model import Keras.
+information, expected calibration error). It imports without TensorFlow and holds no model
+code: the tools that take a whole model (``mc_predict``, ``with_inference``) are in
+``dcscratch.model_tools``, above both this module and the layer that uses it.
 """
-from collections import namedtuple
-
 import numpy as np
 
-from dcscratch.validation import (_are_probability_rows, _describe, _invalid, check_choice,
-                                  check_float_array, check_keep_prob, check_labels,
-                                  check_positive_int, check_probabilities, check_seed)
-
-MCPrediction = namedtuple("MCPrediction", ["probs", "entropy", "mutual_information"])
-MCPrediction.__doc__ = """What :func:`mc_predict` returns (NumPy arrays).
-
-probs: ``(batch, classes)`` mean predicted probabilities over the sampled passes.
-entropy: ``(batch,)`` predictive entropy of ``probs``, in nats (total uncertainty).
-mutual_information: ``(batch,)`` entropy of the mean minus the mean entropy of the passes,
-    in nats: how much the passes disagree (the epistemic, "BALD" part).
-"""
+from dcscratch.validation import (_describe, _invalid, check_float_array, check_keep_prob,
+                                  check_labels, check_positive_int, check_probabilities)
 
 
 def gaussian_moments(x, W, keep_prob):
@@ -38,6 +26,9 @@ def gaussian_moments(x, W, keep_prob):
 
     Each term x_i M_ij W_ij is an independent Bernoulli(keep_prob)-scaled number, so
     E = keep_prob · (x W) and Var = keep_prob (1 − keep_prob) · (x⊙x)(W⊙W).
+    No bias: ``DropConnectDense`` adds its bias unmasked, to the mean only. The paper masks
+    the bias too (a column of W with input 1): there μ = keep_prob·(xW + b) and
+    σ² = keep_prob(1 − keep_prob)·[(x⊙x)(W⊙W) + b⊙b].
 
     Args:
         x: inputs, ``(batch, in)`` (or ``(..., in)``).
@@ -150,86 +141,6 @@ def expected_calibration_error(probs, labels, bins=15):
     used = table["count"] > 0
     gaps = np.abs(table["accuracy"][used] - table["confidence"][used])
     return float(np.sum(table["count"][used] / table["count"].sum() * gaps))
-
-
-def mc_predict(model, x, *, samples, seed=None, from_logits=False):
-    """Average ``samples`` stochastic forward passes of ``model`` (MC-DropConnect).
-
-    Each pass calls ``model(x, training=True)``, so every DropConnect layer draws masks as in
-    training (and any Dropout layer drops). Do not use it on models with layers whose training
-    mode changes state, such as ``BatchNormalization``.
-
-    Args:
-        model: a Keras model whose outputs are probabilities (or logits, see ``from_logits``).
-        x: inputs, a float array of the shape the model takes.
-        samples: positive integer, the number of passes.
-        seed: None for fresh randomness, or a non-negative integer: then every random layer's
-            seed generator is set from it for these passes and restored afterwards, so the
-            same seed gives the same result and leaves the model's own stream untouched.
-        from_logits: whether the model outputs logits, to which a softmax is applied.
-
-    Returns:
-        :class:`MCPrediction` of ``probs`` ``(batch, classes)``, ``entropy`` and
-        ``mutual_information`` ``(batch,)``.
-    """
-    import keras
-
-    if _is_numpy(x):
-        x = check_float_array(x, "x")
-    samples = check_positive_int(samples, "samples")
-    seed = check_seed(seed)
-    generators = [v for v in model.variables if v.name == "seed_generator_state"]
-    saved = [v.numpy() for v in generators]
-    if seed is not None:
-        states = np.random.SeedSequence(seed).generate_state(len(generators))
-        for generator, state in zip(generators, states):
-            generator.assign(np.array([state % 2**31, 0], dtype=generator.dtype))
-    try:
-        passes = []
-        for _ in range(samples):
-            output = model(x, training=True)
-            if from_logits:
-                output = keras.ops.softmax(output, axis=-1)
-            output = np.asarray(output, dtype=np.float64)
-            if output.ndim != 2 or not _are_probability_rows(output):
-                raise ValueError(_invalid(
-                    "model", "a model whose outputs are rows of probabilities (pass "
-                    "from_logits=True for a model that outputs logits)", model.name))
-            passes.append(output)
-    finally:
-        if seed is not None:
-            for generator, state in zip(generators, saved):
-                generator.assign(state)
-    probs = np.mean(passes, axis=0)
-    entropy = predictive_entropy(probs)
-    mean_pass_entropy = np.mean([predictive_entropy(p) for p in passes], axis=0)
-    return MCPrediction(probs, entropy, entropy - mean_pass_entropy)
-
-
-def with_inference(model, inference, *, samples=64):
-    """A copy of ``model`` (same weights) whose ``DropConnectDense`` layers use ``inference``.
-
-    Args:
-        model: a Keras model (Sequential or functional) containing DropConnectDense layers.
-        inference: ``"mean"``, ``"gaussian"`` or ``"mc"``.
-        samples: the layers' ``inference_samples``.
-    """
-    import keras
-
-    from dcscratch.keras_layer import INFERENCE_MODES, DropConnectDense
-
-    inference = check_choice(inference, INFERENCE_MODES, "inference")
-    samples = check_positive_int(samples, "samples")
-
-    def clone(layer):
-        config = layer.get_config()
-        if isinstance(layer, DropConnectDense):
-            config.update(inference=inference, inference_samples=samples)
-        return layer.__class__.from_config(config)
-
-    copy = keras.models.clone_model(model, clone_function=clone)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def _is_numpy(value):

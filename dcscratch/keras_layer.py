@@ -136,8 +136,14 @@ class DropConnectDense(DenseBase):
         self.chunk_size = check_positive_int(chunk_size, "chunk_size")
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
-    def _next_seed(self):
-        """A fresh stateless seed, different on every replica of a distribution strategy."""
+    def next_seed(self):
+        """The stateless seed (shape [2]) of the layer's next random draw; advances its stream.
+
+        Every random call of the layer (a training mask, the Gaussian rule's noise, the MC
+        rule's masks) takes one. Different on every replica of a distribution strategy.
+        To see the draw a call will make, save the stream with
+        ``dcscratch.model_tools.seed_states``, call this, and restore it.
+        """
         seed = tf.cast(self.seed_generator.next(), tf.int64)
         replica_context = tf.distribute.get_replica_context()
         if replica_context is not None:
@@ -159,17 +165,17 @@ class DropConnectDense(DenseBase):
         kernel = self.effective_kernel(training)
         if training and self.keep_prob < 1.0:
             return self._add_bias_and_activate(
-                self._masked_matmul(inputs, kernel, self._next_seed()))
+                self._masked_matmul(inputs, kernel, self.next_seed()))
         if self.inference == "mean" or self.keep_prob == 1.0:
             return self._add_bias_and_activate(ops.matmul(inputs, self.keep_prob * kernel))
         if self.inference == "gaussian":
             mean, variance = gaussian_moments(inputs, kernel, self.keep_prob)
             noise = tf.random.stateless_normal(
                 tf.concat([[self.inference_samples], tf.shape(mean)], 0),
-                seed=self._next_seed(), dtype=mean.dtype)
+                seed=self.next_seed(), dtype=mean.dtype)
             samples = mean + ops.sqrt(variance) * noise
             return ops.mean(self._add_bias_and_activate(samples), axis=0)
-        seed = self._next_seed()
+        seed = self.next_seed()
 
         def one_sample(sample):
             sample_seed = tf.random.experimental.stateless_fold_in(seed, sample)

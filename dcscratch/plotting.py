@@ -52,7 +52,8 @@ def plot_reliability_diagram(probs_by_rule, labels, *, bins=15):
 
     A perfectly calibrated model's bars reach their bin's mean confidence (the red dots, close
     to the diagonal); bars below it mean over-confidence, bars above it under-confidence.
-    Each title gives the rule's expected calibration error (ECE).
+    The number over each bar is how many predictions its bin holds. Each title gives the
+    rule's expected calibration error (ECE).
     """
     from dcscratch.inference import calibration_bins, expected_calibration_error
 
@@ -67,6 +68,11 @@ def plot_reliability_diagram(probs_by_rule, labels, *, bins=15):
         # Calibrated means each bar reaches its own mean confidence, which lies near the diagonal.
         ax.plot(edges[:-1][used] + width / 2, table["confidence"][used], "o", color="C3", ms=4,
                 label="mean confidence in the bin")
+        # A bar of 2 images looks as solid as one of 200: print how many each holds.
+        for left, accuracy, count in zip(edges[:-1][used], table["accuracy"][used],
+                                         table["count"][used]):
+            ax.text(left + width / 2, min(accuracy, 0.9) + 0.02, str(count), ha="center",
+                    fontsize=6)
         ax.plot([0, 1], [0, 1], color="k", lw=0.8, ls="--")
         ece = expected_calibration_error(probs, labels, bins)
         ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", title=f"{name}: ECE {ece:.3f}")

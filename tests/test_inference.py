@@ -3,16 +3,14 @@ uncertainty measures against their bounds, and every bad input by name."""
 import itertools
 import math
 
-import keras
 import matplotlib
 import numpy as np
 import pytest
 from scipy import integrate
 
-from dcscratch import DropConnectDense, inference, keras_layer
+from dcscratch import inference, keras_layer
 from dcscratch.inference import (calibration_bins, expected_calibration_error, gaussian_moments,
-                                 mc_predict, predictive_entropy, relu_gaussian_mean,
-                                 with_inference)
+                                 predictive_entropy, relu_gaussian_mean)
 from dcscratch.plotting import plot_reliability_diagram
 from dcscratch.tf_common import tf
 
@@ -159,66 +157,6 @@ def test_reliability_diagram_draws_one_panel_per_rule():
     assert fig.axes[0].get_title() == f"a: ECE {ece:.3f}"
 
 
-# ---------------------------------------------------------------- mc_predict
-def small_model(keep_prob, outputs="softmax", seed=0):
-    keras.utils.set_random_seed(seed)
-    return keras.Sequential([keras.Input((6,)),
-                             DropConnectDense(12, keep_prob, activation="relu", seed=seed),
-                             keras.layers.Dense(4, activation=outputs)])
-
-
-X = np.random.default_rng(6).random((9, 6)).astype(np.float32)
-
-
-def test_mc_predict_with_keep_prob_one_equals_a_deterministic_predict():
-    model = small_model(1.0)
-    result = mc_predict(model, X, samples=5, seed=0)
-    expected = model.predict(X, verbose=0)
-    np.testing.assert_allclose(result.probs, expected, rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(result.entropy, predictive_entropy(expected), rtol=1e-5)
-    np.testing.assert_allclose(result.mutual_information, 0.0, atol=1e-6)
-
-
-def test_mc_predict_averages_passes_that_disagree():
-    result = mc_predict(small_model(0.5), X, samples=30, seed=1)
-    assert result.probs.shape == (9, 4) and result.entropy.shape == (9,)
-    np.testing.assert_allclose(result.probs.sum(axis=1), 1.0, rtol=1e-6)
-    # Mutual information = entropy of the mean − mean entropy: ≥ 0 (concavity), ≤ entropy.
-    assert np.all(result.mutual_information > 0)
-    assert np.all(result.mutual_information <= result.entropy + 1e-12)
-
-
-def test_mc_predict_is_repeatable_with_a_seed_and_leaves_the_model_stream_alone():
-    model = small_model(0.5)
-    state = [v.numpy() for v in model.variables if v.name == "seed_generator_state"]
-    first = mc_predict(model, X, samples=4, seed=7)
-    assert [v.numpy().tolist() for v in model.variables
-            if v.name == "seed_generator_state"] == [s.tolist() for s in state]
-    np.testing.assert_array_equal(mc_predict(model, X, samples=4, seed=7).probs, first.probs)
-    assert not np.array_equal(mc_predict(model, X, samples=4, seed=8).probs, first.probs)
-    assert not np.array_equal(mc_predict(model, X, samples=4).probs,
-                              mc_predict(model, X, samples=4).probs)
-
-
-def test_mc_predict_applies_a_softmax_to_logits_when_asked():
-    logits_model = small_model(1.0, outputs=None)
-    result = mc_predict(logits_model, X, samples=2, from_logits=True)
-    expected = tf.nn.softmax(logits_model.predict(X, verbose=0)).numpy()
-    np.testing.assert_allclose(result.probs, expected, rtol=1e-5, atol=1e-7)
-
-
-def test_with_inference_copies_the_weights_and_changes_only_the_rule():
-    model = small_model(0.5)
-    copy = with_inference(model, "gaussian", samples=8)
-    layer = copy.layers[0]
-    assert (layer.inference, layer.inference_samples) == ("gaussian", 8)
-    assert model.layers[0].inference == "mean"
-    for before, after in zip(model.get_weights(), copy.get_weights()):
-        np.testing.assert_array_equal(before, after)
-    mean_copy = with_inference(model, "mean")
-    np.testing.assert_array_equal(mean_copy.predict(X, verbose=0), model.predict(X, verbose=0))
-
-
 # ---------------------------------------------------------------- bad input, by name
 GOOD_PROBS = np.array([[0.25, 0.75], [0.5, 0.5]])
 
@@ -248,13 +186,6 @@ GOOD_PROBS = np.array([[0.25, 0.75], [0.5, 0.5]])
     (lambda: expected_calibration_error(GOOD_PROBS, np.array([0, 1]), bins=0), ValueError, "bins"),
     (lambda: expected_calibration_error(GOOD_PROBS, np.array([0, 1]), bins=2.5), TypeError, "bins"),
     (lambda: expected_calibration_error(GOOD_PROBS * 2, np.array([0, 1])), ValueError, "probs"),
-    (lambda: mc_predict(small_model(0.5), X, samples=0), ValueError, "samples"),
-    (lambda: mc_predict(small_model(0.5), X, samples=2.0), TypeError, "samples"),
-    (lambda: mc_predict(small_model(0.5), X, samples=2, seed=-1), ValueError, "seed"),
-    (lambda: mc_predict(small_model(0.5), X.astype(int), samples=2), TypeError, "x"),
-    (lambda: mc_predict(small_model(0.5, outputs=None), X, samples=2), ValueError, "model"),
-    (lambda: with_inference(small_model(0.5), "median"), ValueError, "inference"),
-    (lambda: with_inference(small_model(0.5), "mc", samples=0), ValueError, "samples"),
 ])
 def test_bad_input_is_rejected_naming_the_argument(call, error, argument):
     with pytest.raises(error, match=f"Invalid value received for argument `{argument}`"):
