@@ -15,11 +15,10 @@ a row of points possible, then one row per submission, a column per question, an
 Real submissions loop, crash and arrive truncated, so each one is graded the way ``otter grade``
 isolates its containers: in a process of its own (forked from this one, so otter is imported
 once), killed when it runs past ``--timeout`` seconds, and its kernel with it; ``--jobs``
-submissions at a time. A submission that
-times out or whose kernel dies gets a row of zeros whose status says so (otter's
-``GradingResults.without_results``, as ``otter grade`` records a container that timed out); a
-file that is not valid JSON, or a notebook that is no exercise, is named in
-``<out>/not-graded.csv``. The CSVs are rewritten after every submission, so an interrupted run
+submissions at a time. A submission that times out or whose kernel dies gets a row of zeros
+whose status says so (otter's ``GradingResults.without_results``, as ``otter grade`` records a
+container that timed out); a file that is not valid JSON, or a notebook that is no exercise, is
+named in ``<out>/not-graded.csv``. The CSVs are rewritten after every submission, so an interrupted run
 keeps what it graded. A summary ends the run; the exit status is 1 when any submission timed
 out, crashed or could not be graded.
 
@@ -67,12 +66,17 @@ def autograder_zip(autograders, name):
 
 
 def _grade_in_child(connection, path, autograder):
+    """Send otter's GradingResults, or a sentence saying why there are none (plain data only)."""
     try:
-        results = grade_submission(path, autograder, quiet=True)
-        results.notebook = None  # the executed notebook: large, and not needed for the table
-        connection.send(results)
-    except Exception as error:  # noqa: BLE001 (a dead kernel: reported as this row's status)
-        connection.send(SubmissionCrashed(f"crashed: {type(error).__name__}: {error}"))
+        outcome = grade_submission(path, autograder, quiet=True)
+        outcome.notebook = None  # the executed notebook: large, and not needed for the table
+    except BaseException as error:  # noqa: BLE001 (a dead kernel: reported as this row's status)
+        outcome = f"crashed: {type(error).__name__}: {error}"
+    try:
+        connection.send(outcome)
+    except Exception as error:  # noqa: BLE001 (results that do not pickle)
+        connection.send(f"crashed: its results could not be passed back "
+                        f"({type(error).__name__}: {error})")
     finally:
         connection.close()
 
@@ -119,8 +123,9 @@ class Grading:
                 outcome = self.receiver.recv()
             except EOFError:  # the grading process died without a word (a segfault in otter)
                 self.process.join()
-                outcome = SubmissionCrashed(
-                    f"crashed: the grading process died with exit code {self.process.exitcode}")
+                outcome = f"crashed: the grading process died with exit code {self.process.exitcode}"
+            if isinstance(outcome, str):
+                outcome = SubmissionCrashed(outcome)
         self.receiver.close()
         self.process.join()
         graded = (GradingResults.without_results(outcome) if isinstance(outcome, Exception)
