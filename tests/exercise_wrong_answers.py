@@ -285,6 +285,15 @@ WRONG_ANSWERS = {
                                                                - confidence[which == b].mean())
                                      for b in np.unique(which)))
                 """, "not the probability of the true label"),
+            wrong("bins [b/bins, (b + 1)/bins) from int(confidence · bins): an edge goes a bin up", """
+                def calibration_error(probs, labels, bins=15):
+                    confidence = probs.max(axis=1)
+                    correct = probs.argmax(axis=1) == labels
+                    which = np.minimum((confidence * bins).astype(int), bins - 1)
+                    return float(sum(np.mean(which == b) * abs(correct[which == b].mean()
+                                                               - confidence[which == b].mean())
+                                     for b in np.unique(which)))
+                """, "belongs to the bin below it"),
         ],
     },
     "07_experiments": {
