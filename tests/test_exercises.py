@@ -10,6 +10,7 @@ import importlib.util
 import random
 import re
 import socket
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -244,6 +245,21 @@ def test_teacher_grading_survives_looping_dying_truncated_and_foreign_submission
         "crashed: DeadKernelError: Kernel died")
     for row in ["exits.ipynb", "looping.ipynb", "segfaults.ipynb"]:
         assert f"  {row}: {status_of[row]}" in printed.out, "the summary says why"
+
+
+def test_make_grade_passes_timeout_and_jobs_on_and_leaves_the_default_to_the_script():
+    def grade_command(*knobs):
+        printed = subprocess.run(["make", "-n", "--no-print-directory", "grade",
+                                  "SUBMISSIONS=folder", *knobs], cwd=ROOT, capture_output=True,
+                                 text=True, timeout=60)
+        assert printed.returncode == 0, printed.stderr
+        return " ".join(printed.stdout.replace("\\\n", " ").split())
+
+    assert 'grade.py "folder" --autograders build/exercises --out build/grades --timeout 7 --jobs 3' in (
+        grade_command("TIMEOUT=7", "JOBS=3"))
+    assert "--timeout" not in grade_command() and "--jobs" not in grade_command()
+    # the README states the script's default
+    assert f"(default {_grading_script().DEFAULT_TIMEOUT};" in (ROOT / "README.md").read_text()
 
 
 @pytest.mark.parametrize("flag, value", [("--timeout", "0"), ("--jobs", "0")])
