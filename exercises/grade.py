@@ -41,7 +41,7 @@ from otter.test_files import GradingResults
 
 from dcscratch.validation import check_positive_int, check_real
 
-DEFAULT_TIMEOUT = 300  # seconds; grading a solution notebook takes 5-20 s on 2 CPU cores
+DEFAULT_TIMEOUT = 300  # seconds; grading a solution notebook takes 5-30 s on 2 CPU cores
 COMPLETED = "Completed"  # otter's grading_status of a submission that ran to its end
 
 
