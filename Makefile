@@ -15,6 +15,8 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The extras to install: test pulls in course, site and teach (pyproject.toml), so everything
+# make runs. The library alone needs none of them.
 EXTRAS ?= test
 STAMP := $(VENV)/.installed-$(EXTRAS)
 # Errors only from TensorFlow's C++ core (it is also silenced in the package itself).
