@@ -9,11 +9,14 @@
 #   make experiments  the full digits sweep of notebook 07 (writes under build/experiments)
 #   make test-gpu  GPU-only tests, and every notebook executed on the GPU, not compared
 #   make exercises student copies and autograders from exercises/*.ipynb (build/exercises/)
-#   make grade SUBMISSIONS=dir   grade a folder of submitted notebooks (build/grades/*.csv)
+#   make grade SUBMISSIONS=dir [TIMEOUT=s] [JOBS=n]   grade a folder of submitted notebooks
+#                  (build/grades/*.csv; at most TIMEOUT seconds each, default 300)
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# The extras to install: test pulls in course, site and teach (pyproject.toml), so everything
+# make runs. The library alone needs none of them.
 EXTRAS ?= test
 STAMP := $(VENV)/.installed-$(EXTRAS)
 # Errors only from TensorFlow's C++ core (it is also silenced in the package itself).
@@ -64,8 +67,13 @@ test-unit: $(STAMP)
 test-notebooks: $(STAMP)
 	CUDA_VISIBLE_DEVICES= $(BIN)/python -m pytest $(NBVAL) notebooks
 
+# Jupyter refuses root without --allow-root, and root is how containers, CI images and many
+# classroom servers run; where no display (or macOS) is there to open a browser, none is tried.
+# Either way Jupyter prints the URL with its token. More flags: LAB_ARGS="--ip=0.0.0.0".
+LAB_FLAGS = $(if $(filter 0,$(shell id -u)),--allow-root) \
+            $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks
+	$(BIN)/jupyter lab $(strip $(LAB_FLAGS) $(LAB_ARGS)) notebooks
 
 refresh: $(STAMP)
 	CUDA_VISIBLE_DEVICES= $(BIN)/python -m dcscratch.course refresh
@@ -96,9 +104,12 @@ exercises: $(STAMP)
 	done
 
 # Grades every .ipynb in SUBMISSIONS with otter, no Docker; one CSV per exercise in build/grades.
+# Each submission in a process of its own, stopped after TIMEOUT seconds (default: grade.py's,
+# 300), JOBS at a time (default 1).
 grade: $(STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks"; exit 2; }
-	$(BIN)/python exercises/grade.py "$(SUBMISSIONS)" --autograders build/exercises --out build/grades
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [TIMEOUT=seconds] [JOBS=n]"; exit 2; }
+	$(BIN)/python exercises/grade.py "$(SUBMISSIONS)" --autograders build/exercises --out build/grades \
+	    $(if $(TIMEOUT),--timeout $(TIMEOUT)) $(if $(JOBS),--jobs $(JOBS))
 
 clean:
 	rm -rf build

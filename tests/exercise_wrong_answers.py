@@ -69,6 +69,14 @@ WRONG_ANSWERS = {
                     return [[1 if random.random() < keep_prob else 0 for _ in range(columns)]
                             for _ in range(rows)]
                 """, "the same seed must give the same mask"),
+            wrong("the generator re-seeded for every row: every row is the same", """
+                def bernoulli_mask_lists(rows, columns, keep_prob, seed):
+                    mask = []
+                    for _ in range(rows):
+                        rng = random.Random(seed)
+                        mask.append([1 if rng.random() < keep_prob else 0 for _ in range(columns)])
+                    return mask
+                """, "every entry needs its own coin"),
         ],
         "q2": [
             wrong("the mask scaled by 1/keep_prob (inverted convention)", """
@@ -80,6 +88,11 @@ WRONG_ANSWERS = {
                 def dropconnect_numpy(W, keep_prob, rng):
                     return W * rng.binomial(1, keep_prob, W.shape)
                 """, "expected dtype float32 (that of W); got float64"),
+            wrong("one coin per column, shared by every row (a draw of W.shape[1] broadcast)", """
+                def dropconnect_numpy(W, keep_prob, rng):
+                    keep = rng.random(W.shape[1]) < keep_prob
+                    return np.where(keep, W, W.dtype.type(0))
+                """, "one uniform draw per weight"),
         ],
         "q3": [
             wrong("the backward pass without the mask in dW", """
@@ -114,6 +127,12 @@ WRONG_ANSWERS = {
                                                     int(np.prod(W.shape)))
                     return tf.cast(tf.reshape(samples, W.shape), tf.float32) * W
                 """, "cast the int64 samples to W.dtype"),
+            wrong("one sample per column, broadcast over the rows: rows share their coins", """
+                def hard_way_dropconnect(W, keep_prob):
+                    samples = tf.random.categorical(tf.math.log([[1.0 - keep_prob, keep_prob]]),
+                                                    W.shape[1])
+                    return tf.cast(samples, W.dtype) * W
+                """, "draw one sample per weight"),
         ],
         "q2": [
             wrong("differentiates with respect to M⊙W instead of W", """
@@ -143,6 +162,11 @@ WRONG_ANSWERS = {
                 def easy_dropconnect(W, keep_prob, seed):
                     return tf.nn.experimental.stateless_dropout(W, rate=1 - keep_prob, seed=seed)
                 """, "yours are W × 1.25"),
+            wrong("a seed of its own: the seed argument is ignored", """
+                def easy_dropconnect(W, keep_prob, seed):
+                    return tf.nn.experimental.stateless_dropout(W, rate=1 - keep_prob,
+                                                                seed=[0, 0]) * keep_prob
+                """, "pass the `seed` argument on"),
         ],
         "q2": [
             wrong("divides by keep_prob instead of multiplying", """
@@ -169,6 +193,11 @@ WRONG_ANSWERS = {
                     mask = tf.cast(tf.random.stateless_uniform(tf.shape(W), seed=seed) < keep_prob, W.dtype)
                     return x @ (mask * W)
                 """, "the mask is shared across the batch"),
+            wrong("one mask per example over its inputs (dropout on x), shared by every output", """
+                def per_example_dropconnect(x, W, keep_prob, seed):
+                    keep = tf.random.stateless_uniform(tf.shape(x), seed=seed) < keep_prob
+                    return (x * tf.cast(keep, x.dtype)) @ W
+                """, "a mask over the inputs or the outputs alone is dropout"),
         ],
         "q2": [
             wrong("the memory of one mask, not one per example", """
@@ -186,6 +215,11 @@ WRONG_ANSWERS = {
                     return tf.cast(tf.random.stateless_uniform(shape, seed=[seed, 0]) < keep_prob,
                                    tf.float32)
                 """, "put chunk_index into the seed"),
+            wrong("seed + chunk_index as one seed: seed 1's chunk 2 is seed 2's chunk 1", """
+                def chunk_mask(seed, chunk_index, shape, keep_prob):
+                    uniform = tf.random.stateless_uniform(shape, seed=[seed + chunk_index, 0])
+                    return tf.cast(uniform < keep_prob, tf.float32)
+                """, "the stateless seed is a pair"),
         ],
     },
     "06_inference": {
@@ -251,6 +285,15 @@ WRONG_ANSWERS = {
                                                                - confidence[which == b].mean())
                                      for b in np.unique(which)))
                 """, "not the probability of the true label"),
+            wrong("bins [b/bins, (b + 1)/bins) from int(confidence · bins): an edge goes a bin up", """
+                def calibration_error(probs, labels, bins=15):
+                    confidence = probs.max(axis=1)
+                    correct = probs.argmax(axis=1) == labels
+                    which = np.minimum((confidence * bins).astype(int), bins - 1)
+                    return float(sum(np.mean(which == b) * abs(correct[which == b].mean()
+                                                               - confidence[which == b].mean())
+                                     for b in np.unique(which)))
+                """, "belongs to the bin below it"),
         ],
     },
     "07_experiments": {

@@ -10,6 +10,7 @@ import importlib.util
 import random
 import re
 import socket
+import subprocess
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -190,23 +191,83 @@ def _grading_script():
     return module
 
 
-def test_teacher_grading_writes_a_csv_with_a_column_per_question(assigned, tmp_path, capsys):
+def _with_first_answer(student, source):
+    notebook = copy.deepcopy(student)
+    next(cell for cell in notebook.cells
+         if "otter_answer_cell" in cell.metadata.get("tags", [])).source = source
+    return notebook
+
+
+# Long enough for a correct submission on a loaded 2-core machine (5-30 s measured), and the
+# price of the looping one: the submissions are graded 5 at a time, so the test takes about this.
+GRADING_TIMEOUT = 60
+
+
+def test_teacher_grading_survives_looping_dying_truncated_and_foreign_submissions(
+        assigned, tmp_path, capsys):
     exercise = assigned(STEMS[0])
+    student = nbformat.read(exercise.student, as_version=4)
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     (submissions / "blank.ipynb").write_bytes(exercise.student.read_bytes())
-    (submissions / "solved.ipynb").write_bytes(exercise.solutions.read_bytes())
+    solved = exercise.solutions.read_text()
+    (submissions / "solved.ipynb").write_text(solved)
+    (submissions / "truncated.ipynb").write_text(solved[:len(solved) // 2])
     (submissions / "notes.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
-    status = _grading_script().main([str(submissions), "--autograders", str(exercise.folder.parent),
-                                     "--out", str(tmp_path / "grades")])
-    assert status == 1, "a notebook that is no exercise is reported, and the exit status says so"
-    assert "not graded: notes.ipynb" in capsys.readouterr().err
-    table = pd.read_csv(tmp_path / "grades" / f"{exercise.stem}.csv").set_index("file")
+    for name, answer in [("looping", "while True:\n    pass"),
+                         ("exits", "import os\nos._exit(1)"),
+                         ("segfaults", "import ctypes\nctypes.string_at(0)")]:
+        nbformat.write(_with_first_answer(student, answer), submissions / f"{name}.ipynb")
+    grades = tmp_path / "grades"
+    status = _grading_script().main([
+        str(submissions), "--autograders", str(exercise.folder.parent), "--out", str(grades),
+        "--timeout", str(GRADING_TIMEOUT), "--jobs", "5"])
+    printed = capsys.readouterr()
+    assert status == 1, "the exit status says something went wrong"
+    assert "not graded: notes.ipynb: not an exercise notebook" in printed.err
+    assert "not graded: truncated.ipynb: unreadable: not valid JSON" in printed.err
+    assert "5 submission(s), 2 completed, 3 scored 0 because:" in printed.out
+    not_graded = pd.read_csv(grades / "not-graded.csv").set_index("file")["reason"]
+    assert sorted(not_graded.index) == ["notes.ipynb", "truncated.ipynb"]
+    table = pd.read_csv(grades / f"{exercise.stem}.csv").set_index("file")
     questions = exercise.questions()
     assert set(questions) <= set(table.columns)
-    assert list(table.index) == ["points-per-question", "blank.ipynb", "solved.ipynb"]
-    assert (table.loc["blank.ipynb", questions] == 0).all()
-    assert (table.loc["solved.ipynb", questions] == table.loc["points-per-question", questions]).all()
+    assert list(table.index) == ["points-per-question", "blank.ipynb", "exits.ipynb",
+                                 "looping.ipynb", "segfaults.ipynb", "solved.ipynb"]
+    possible = table.loc["points-per-question", questions]
+    assert (table.loc["solved.ipynb", questions] == possible).all()
+    for row in ["blank.ipynb", "exits.ipynb", "looping.ipynb", "segfaults.ipynb"]:
+        assert (table.loc[row, questions] == 0).all(), row
+    status_of = table["grading_status"]
+    assert status_of["blank.ipynb"] == status_of["solved.ipynb"] == "Completed"
+    assert status_of["looping.ipynb"].startswith(f"timed out: still running after {GRADING_TIMEOUT} s")
+    assert status_of["exits.ipynb"] == status_of["segfaults.ipynb"] == (
+        "crashed: DeadKernelError: Kernel died")
+    for row in ["exits.ipynb", "looping.ipynb", "segfaults.ipynb"]:
+        assert f"  {row}: {status_of[row]}" in printed.out, "the summary says why"
+
+
+def test_make_grade_passes_timeout_and_jobs_on_and_leaves_the_default_to_the_script():
+    def grade_command(*knobs):
+        printed = subprocess.run(["make", "-n", "--no-print-directory", "grade",
+                                  "SUBMISSIONS=folder", *knobs], cwd=ROOT, capture_output=True,
+                                 text=True, timeout=60)
+        assert printed.returncode == 0, printed.stderr
+        return " ".join(printed.stdout.replace("\\\n", " ").split())
+
+    assert 'grade.py "folder" --autograders build/exercises --out build/grades --timeout 7 --jobs 3' in (
+        grade_command("TIMEOUT=7", "JOBS=3"))
+    assert "--timeout" not in grade_command() and "--jobs" not in grade_command()
+    # the README states the script's default
+    assert f"(default {_grading_script().DEFAULT_TIMEOUT};" in (ROOT / "README.md").read_text()
+
+
+@pytest.mark.parametrize("flag, value", [("--timeout", "0"), ("--jobs", "0")])
+def test_teacher_grading_refuses_a_limit_that_is_not_positive(flag, value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        _grading_script().main([str(tmp_path), flag, value])
+    assert stopped.value.code == 2
+    assert f"Invalid value received for argument `{flag[2:]}`" in capsys.readouterr().err
 
 
 def test_nbval_sanitizes_otters_random_emoji_in_a_passing_check():
