@@ -13,9 +13,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from dcscratch.extensions import (_GatedDense, hard_concrete, hard_concrete_keep_prob,
-                                  hard_concrete_test_gate, logit, STRETCH_HIGH, STRETCH_LOW,
-                                  UNIFORM_EPSILON)
+from dcscratch.extensions import L0GateDense
 from dcscratch.validation import _invalid, check_choice, check_positive_int, check_seed
 
 ROUTINGS = ("prediction", "mixture")
@@ -29,7 +27,7 @@ def _check_classes(classes):
 
 
 @keras.saving.register_keras_serializable(package="dcscratch")
-class ClassGatedDense(_GatedDense):
+class ClassGatedDense(L0GateDense):
     """Dense layer with one hard concrete gate set per class over a shared kernel.
 
     ``out_n = activation(x_n @ (G_n⊙W) + b)`` with G_n = Σ_c w_nc z_c: the gate sets z_c
@@ -61,27 +59,12 @@ class ClassGatedDense(_GatedDense):
                          connection_penalty=connection_penalty, **kwargs)
         self.classes = _check_classes(classes)
 
-    def build_gate(self, input_dim):
-        initial = logit(self.keep_prob) + self.temperature * np.log(-STRETCH_LOW / STRETCH_HIGH)
-        self.gate_logit = self.add_weight(name="gate_logit",
-                                          shape=(self.classes, input_dim, self.units),
-                                          initializer=keras.initializers.Constant(initial))
-
-    def training_gate(self):
-        uniform = keras.random.uniform(ops.shape(self.gate_logit), minval=UNIFORM_EPSILON,
-                                       maxval=1.0 - UNIFORM_EPSILON, seed=self.seed_generator)
-        return hard_concrete(self.gate_logit, uniform, self.temperature)
-
-    def inference_gate(self):
-        return hard_concrete_test_gate(self.gate_logit)
+    def gate_shape(self, input_dim):
+        return (self.classes, input_dim, self.units)
 
     def inference_mask(self):
         """The deterministic gates, shape ``(classes, input_dim, units)``, in [0, 1]."""
         return self.inference_gate()
-
-    def expected_kept_connections(self):
-        """Σ over classes and connections of P(gate ≠ 0), eq. 12 (a scalar tensor)."""
-        return ops.sum(hard_concrete_keep_prob(self.gate_logit, self.temperature))
 
     def call(self, inputs, class_weights, training=False):
         gates = self.training_gate() if training else self.inference_gate()

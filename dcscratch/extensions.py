@@ -80,9 +80,10 @@ class _GatedDense(DenseBase):
         super().build(input_shape)  # kernel and bias
         self.build_gate(input_shape[-1])
 
-    def uniform_noise(self):
-        """Fresh U[ε, 1 − ε] noise of the kernel's shape: one sample per connection per call."""
-        return keras.random.uniform(ops.shape(self.kernel), minval=UNIFORM_EPSILON,
+    def uniform_noise(self, shape=None):
+        """Fresh U[ε, 1 − ε] noise, of the kernel's shape unless ``shape`` is given."""
+        shape = ops.shape(self.kernel) if shape is None else shape
+        return keras.random.uniform(shape, minval=UNIFORM_EPSILON,
                                     maxval=1.0 - UNIFORM_EPSILON, seed=self.seed_generator)
 
     def call(self, inputs, training=False):
@@ -197,14 +198,19 @@ class L0GateDense(_GatedDense):
         super().__init__(units, keep_prob=keep_prob, temperature=temperature,
                          connection_penalty=connection_penalty, **kwargs)
 
+    def gate_shape(self, input_dim):
+        """One gate per connection; ``ClassGatedDense`` has one set per class."""
+        return (input_dim, self.units)
+
     def build_gate(self, input_dim):
         # Invert eq. 12 so that every gate starts with P(gate ≠ 0) = keep_prob.
         initial = logit(self.keep_prob) + self.temperature * math.log(-STRETCH_LOW / STRETCH_HIGH)
-        self.gate_logit = self.add_weight(name="gate_logit", shape=(input_dim, self.units),
+        self.gate_logit = self.add_weight(name="gate_logit", shape=self.gate_shape(input_dim),
                                           initializer=keras.initializers.Constant(initial))
 
     def training_gate(self):
-        return hard_concrete(self.gate_logit, self.uniform_noise(), self.temperature)
+        noise = self.uniform_noise(ops.shape(self.gate_logit))
+        return hard_concrete(self.gate_logit, noise, self.temperature)
 
     def inference_gate(self):
         return hard_concrete_test_gate(self.gate_logit)
