@@ -7,6 +7,7 @@
 #   make lock      maintainers: re-resolve constraints.txt for Python 3.11-3.13
 #   make bench     the benchmark (device-dependent; writes under build/bench)
 #   make experiments  the full digits sweep of notebook 07 (writes under build/experiments)
+#   make experiments-paper  the paper-scale Fashion-MNIST sweep of notebook 10 (results/fashion-mnist)
 #   make test-gpu  GPU-only tests, and every notebook executed on the GPU, not compared
 #   make exercises student copies and autograders from exercises/*.ipynb (build/exercises/)
 #   make grade SUBMISSIONS=dir [TIMEOUT=s] [JOBS=n]   grade a folder of submitted notebooks
@@ -25,7 +26,7 @@ export PYTHONHASHSEED := 0
 NBVAL := --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
          --nbval-cell-timeout 600
 
-.PHONY: install install-gpu lock course site test test-unit test-notebooks lab refresh bench experiments test-gpu clean
+.PHONY: install install-gpu lock course site test test-unit test-notebooks lab refresh bench experiments experiments-paper test-gpu clean
 
 install: $(STAMP)
 
@@ -84,6 +85,12 @@ bench: $(STAMP)
 # On the CPU, like the committed results/digits (same seed, same numbers).
 experiments: $(STAMP)
 	CUDA_VISIBLE_DEVICES= $(BIN)/python -m dcscratch.experiments --config full --out build/experiments
+
+# The paper-scale sweep on Fashion-MNIST (notebook 10); resumable: run it again to go on.
+# PAPER_ARGS=--exact-per-example on a GPU; PAPER_ARGS="--data-dir DIR" for another folder.
+PAPER_OUT ?= results/fashion-mnist
+experiments-paper: $(STAMP)
+	$(BIN)/python -m dcscratch.experiments --config paper --dataset fashion-mnist --out $(PAPER_OUT) $(PAPER_ARGS)
 
 test-gpu: $(STAMP)
 	$(BIN)/python -c "from dcscratch.devices import has_gpu; import sys; sys.exit(0 if has_gpu() else 'make test-gpu: TensorFlow sees no GPU (see README, GPU)')"

@@ -92,7 +92,8 @@ def code_version(root=None):
     return {"commit": commit, "dirty": dirty}
 
 
-def provenance(splits, *, load_average_start, seeds, inference_samples=None):
+def provenance(splits, *, load_average_start, seeds, inference_samples=None, training_code=None,
+               chunk_size=None):
     """Where a run came from: code, machine, load, data split, seeds, inference samples.
 
     Args:
@@ -100,12 +101,15 @@ def provenance(splits, *, load_average_start, seeds, inference_samples=None):
         load_average_start: the 1-minute load average when the run started.
         seeds: ``{name: seed}`` of every seed the run used.
         inference_samples: Gaussian samples per unit at inference, where the variant draws any.
+        training_code: the fingerprint of the training code
+            (:func:`dcscratch.experiments.training_code_fingerprint`).
+        chunk_size: examples whose masks are held at once, where masks are per example.
 
     Returns:
         A JSON-serialisable dict: ``code`` (:func:`code_version`), ``machine``
         (:func:`dcscratch.devices.machine`), ``load_average`` (1-minute, at the start and end),
-        ``split`` (dataset, sizes and :meth:`~dcscratch.data.Splits.fingerprint`), ``seeds``
-        and ``inference_samples``.
+        ``split`` (dataset, sizes and :meth:`~dcscratch.data.Splits.fingerprint`), ``seeds``,
+        ``inference_samples``, ``training_code`` and ``chunk_size``.
     """
     from dcscratch.devices import machine
 
@@ -113,4 +117,5 @@ def provenance(splits, *, load_average_start, seeds, inference_samples=None):
             "load_average": {"start": load_average_start, "end": os.getloadavg()[0]},
             "split": {"dataset": splits.name, "sizes": splits.sizes(),
                       "fingerprint": splits.fingerprint()},
-            "seeds": dict(seeds), "inference_samples": inference_samples}
+            "seeds": dict(seeds), "inference_samples": inference_samples,
+            "training_code": training_code, "chunk_size": chunk_size}

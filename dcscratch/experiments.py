@@ -1,6 +1,6 @@
 """The paper's MNIST comparisons at classroom scale: sweeps over seeds, a results file, a report.
 
-    python -m dcscratch.experiments [--config quick|full]
+    python -m dcscratch.experiments [--config quick|full|paper] [--exact-per-example]
                                     [--dataset digits|mnist|fashion-mnist]
                                     [--out build/experiments] [--sweeps width,keep_prob]
                                     [--variants no-drop,dropout] [--seeds 5] [--fresh]
@@ -33,6 +33,7 @@ Four modules, split by what changes together: the configurations
 Their public names are importable from here too, as notebook 07 does.
 """
 import argparse
+import json
 import os
 import sys
 import time
@@ -51,6 +52,8 @@ from dcscratch.experiment_report import (  # noqa: F401
 from dcscratch.experiment_store import (  # noqa: F401
     COMMITTED_DIGITS, SCHEMA_VERSION, SchemaError, load_results, new_results, provenance,
     write_json_atomic)
+from dcscratch import per_example
+from dcscratch.experiment_configs import DROPCONNECT_MASKS
 from dcscratch.model_tools import with_inference
 from dcscratch.stats import mean_sd  # noqa: F401
 from dcscratch.validation import check_choice, check_positive_int
@@ -78,12 +81,20 @@ def training_subset(splits, fraction, seed):
     return x, y
 
 
-def build_model(variant, hidden, keep_prob, seed, num_features, num_classes):
-    """input → two ReLU hidden layers of width ``hidden``, dropping as the variant says → logits."""
+def build_model(variant, hidden, keep_prob, seed, num_features, num_classes, mask=None):
+    """input → two ReLU hidden layers of width ``hidden``, dropping as the variant says → logits.
+
+    ``mask`` is the mask mode of the paper config's ``dropconnect`` variant (``"flipout"``,
+    ``"gaussian"`` or ``"example"``); the other DropConnect variants name theirs.
+    """
     import keras
 
     from dcscratch.keras_layer import DropConnectDense
 
+    if variant == "dropconnect":
+        mask = check_choice(mask, DROPCONNECT_MASKS, "mask")
+    elif variant.startswith("dropconnect"):
+        mask = "example" if variant == "dropconnect-example" else "batch"
     stack = [keras.Input((num_features,))]
     for layer_index in range(2):
         layer_seed = 1000 * seed + layer_index  # distinct, reproducible masks per layer
@@ -94,26 +105,89 @@ def build_model(variant, hidden, keep_prob, seed, num_features, num_classes):
             stack += [keras.layers.Dense(hidden, activation="relu"),
                       keras.layers.Dropout(1 - keep_prob, seed=layer_seed)]
         else:
-            mask = "example" if variant == "dropconnect-example" else "batch"
             stack.append(DropConnectDense(hidden, keep_prob, activation="relu", mask=mask,
                                           seed=layer_seed))
     stack.append(keras.layers.Dense(num_classes))
     return keras.Sequential(stack)
 
 
-def train_run(settings, training, splits):
+def learning_rate_at(training, epoch, epochs):
+    """The learning rate of ``epoch`` (0-based) of ``epochs``: the config's step ``schedule``.
+
+    ``schedule`` is ``[[fraction, multiplier], ...]``: the multiplier holds while fewer than
+    ``fraction · epochs`` epochs are done. Without a schedule the rate is constant.
+    """
+    rate = training["learning_rate"]
+    for fraction, multiplier in training.get("schedule", ()):
+        if epoch < fraction * epochs:
+            return rate * multiplier
+    return rate * training["schedule"][-1][1] if training.get("schedule") else rate
+
+
+def gaussian_limit_logits(model, x, batch_size=5000):
+    """Logits under the paper's Gaussian inference rule with Z → ∞ samples, in closed form.
+
+    At each ``DropConnectDense`` layer the paper draws Z samples of u ~ N(μ, σ²)
+    (:func:`dcscratch.inference.gaussian_moments`, the layer's bias added to μ), passes them
+    through the ReLU and averages; as Z grows that average tends to E[relu(u)] =
+    μΦ(μ/σ) + σφ(μ/σ) (:func:`dcscratch.inference.relu_gaussian_mean`), computed here
+    exactly. Other layers (``Dense``, ``Dropout`` at inference) apply as usual.
+    """
+    import keras
+
+    from dcscratch.inference import gaussian_moments, relu_gaussian_mean
+    from dcscratch.keras_layer import DropConnectDense
+
+    parts = []
+    for start in range(0, len(x), batch_size):
+        h = np.asarray(x[start:start + batch_size], dtype=np.float64)
+        for layer in model.layers:
+            if isinstance(layer, DropConnectDense):
+                kernel = np.asarray(layer.kernel, dtype=np.float64)
+                mean, variance = gaussian_moments(h, kernel, layer.keep_prob)
+                if layer.use_bias:
+                    mean = mean + np.asarray(layer.bias, dtype=np.float64)
+                if layer.activation is not keras.activations.relu:
+                    raise ValueError("gaussian_limit_logits needs ReLU DropConnectDense layers")
+                h = relu_gaussian_mean(mean, variance)
+            else:
+                h = np.asarray(layer(h.astype(np.float32), training=False), dtype=np.float64)
+        parts.append(h)
+    return np.concatenate(parts)
+
+
+def _split_metrics(logits, labels, prefix):
+    from scipy.special import log_softmax
+
+    log_probs = log_softmax(np.asarray(logits, dtype=np.float64), axis=1)
+    return {f"{prefix}_loss": float(-np.mean(log_probs[np.arange(len(labels)), labels])),
+            f"{prefix}_error": float(np.mean(np.argmax(log_probs, axis=1) != labels))}
+
+
+def train_run(settings, training, splits, probabilities_dir=None):
     """Train one network and evaluate it after every epoch.
 
     Args:
-        settings: from :func:`run_settings` (variant, hidden, keep_prob, train_fraction, seed).
-        training: the config's ``training`` dict (epochs, batch_size, learning_rate, momentum).
+        settings: from :func:`run_settings` (variant, hidden, keep_prob, train_fraction, seed,
+            and for the paper config's ``dropconnect`` its ``mask``; ``epochs`` where a sweep
+            overrides the config's).
+        training: the config's ``training`` dict (epochs, batch_size, learning_rate, momentum;
+            the paper config's ``schedule``, ``test_each_epoch`` and inference settings).
         splits: a :class:`dcscratch.data.Splits`.
+        probabilities_dir: where the paper config writes the test set's predicted
+            probabilities (float16, ``.npz``) of the runs at its default setting, for the
+            voting column; None writes none.
 
     Returns:
         A dict: ``settings``, ``training``, ``train_size``, ``history`` (``METRICS`` → one value
-        per epoch, mean-rule inference), ``final`` (the last epoch under the variant's
-        inference rule, with ``inference`` naming it), ``wall_s``, ``cpu_s``, ``versions``
-        and ``provenance`` (:func:`dcscratch.experiment_store.provenance`).
+        per epoch, mean-rule inference; without the test split's where ``test_each_epoch`` is
+        False), ``final`` (the last epoch under the variant's inference rule, with
+        ``inference`` naming it), ``wall_s``, ``cpu_s``, ``versions`` and ``provenance``
+        (:func:`dcscratch.experiment_store.provenance`). The paper config adds
+        ``final_by_inference`` (``mean`` and, for DropConnect, ``gaussian`` in closed form,
+        or for Dropout no wider than its limit ``sampling``, each with every split's loss and
+        error), ``gaussian_sampled`` (default-setting DropConnect runs: Z samples against the
+        closed form on the first test images) and ``probabilities`` (file names).
     """
     from dcscratch.tf_common import tf  # first: TensorFlow imported without its chatter
     import keras
@@ -128,9 +202,11 @@ def train_run(settings, training, splits):
     set_seeds(settings["seed"])  # weights, masks and example order follow from the seed
     variant, seed = settings["variant"], settings["seed"]
     keep_prob = settings["keep_prob"] or 1.0
+    epochs = settings.get("epochs", training["epochs"])
+    test_each_epoch = training.get("test_each_epoch", True)
     x_train, y_train = training_subset(splits, settings["train_fraction"], seed)
     model = build_model(variant, settings["hidden"], keep_prob, seed, splits.num_features,
-                        splits.num_classes)
+                        splits.num_classes, mask=settings.get("mask"))
     optimizer = keras.optimizers.SGD(training["learning_rate"], momentum=training["momentum"])
     # Its variables exist before the first trace, or tf.function would trace the epoch twice.
     optimizer.build(model.trainable_variables)
@@ -138,10 +214,12 @@ def train_run(settings, training, splits):
     x, y = tf.constant(x_train), tf.constant(y_train)
     count, batch_size = len(y_train), training["batch_size"]
 
-    # Every split in one tensor, so that evaluating after an epoch is one call.
-    split_names = ("train", "val", "test")
-    split_labels = (y_train, splits.y_val, splits.y_test)
-    all_inputs = tf.constant(np.concatenate([x_train, splits.x_val, splits.x_test]))
+    # Every split evaluated after an epoch in one tensor, so that evaluating is one call (the
+    # paper config leaves the test split out: it is read once, at the end).
+    split_names = ("train", "val", "test") if test_each_epoch else ("train", "val")
+    split_labels = (y_train, splits.y_val, splits.y_test)[:len(split_names)]
+    all_inputs = tf.constant(np.concatenate(
+        [x_train, splits.x_val, splits.x_test][:len(split_names)]))
 
     @tf.function
     def train_epoch(order):
@@ -155,22 +233,28 @@ def train_run(settings, training, splits):
             optimizer.apply_gradients(zip(gradients, model.trainable_variables))
         return model(all_inputs, training=False)
 
-    def metrics(logits):
+    def metrics(logits, names=split_names, labels_of=split_labels):
         values = {}
-        for name, labels, part in zip(split_names, split_labels, np.split(
-                np.asarray(logits), np.cumsum([len(labels) for labels in split_labels])[:-1])):
+        for name, labels, part in zip(names, labels_of, np.split(
+                np.asarray(logits), np.cumsum([len(labels) for labels in labels_of])[:-1])):
             values[f"{name}_loss"] = float(loss_function(labels, part))
             values[f"{name}_error"] = float(np.mean(np.argmax(part, axis=1) != labels))
         return values
 
     order_rng = np.random.default_rng(seed)
-    history = {metric: [] for metric in METRICS}
-    for _ in range(training["epochs"]):
+    history = {metric: [] for metric in METRICS if metric.split("_")[0] in split_names}
+    for epoch in range(epochs):
+        if "schedule" in training:
+            optimizer.learning_rate.assign(learning_rate_at(training, epoch, epochs))
         logits = train_epoch(tf.constant(order_rng.permutation(count)))
         for metric, value in metrics(logits).items():
             history[metric].append(value)
     final = {metric: values[-1] for metric, values in history.items()}
+    if not test_each_epoch:
+        final.update(metrics(model(tf.constant(splits.x_test), training=False), ("test",),
+                             (splits.y_test,)))
     inference = "mean"
+    record = {}
     if variant == "dropconnect-gaussian":
         # A second network with the paper's inference rule and the trained weights: the
         # training above is exactly dropconnect-batch's for the same seed. Its Gaussian noise
@@ -178,8 +262,16 @@ def train_run(settings, training, splits):
         inference = "gaussian"
         final = metrics(with_inference(model, "gaussian", samples=GAUSSIAN_SAMPLES, seed=seed)(
             all_inputs, training=False))
+    if "gaussian_samples" in training:  # the paper config
+        record = _paper_inference(model, settings, training, splits, x_train, y_train,
+                                  final, probabilities_dir)
+    samples = None
+    if inference == "gaussian":
+        samples = GAUSSIAN_SAMPLES
+    elif "gaussian_sampled" in record:
+        samples = record["gaussian_sampled"]["samples"]
     return {"settings": dict(settings), "training": dict(training), "train_size": count,
-            "history": history, "final": {**final, "inference": inference},
+            "history": history, "final": {**final, "inference": inference}, **record,
             "wall_s": time.perf_counter() - started,
             # CPU seconds, because wall time on a shared machine also counts other users.
             "cpu_s": time.process_time() - cpu_started,
@@ -189,7 +281,99 @@ def train_run(settings, training, splits):
                 # The layer seeds follow build_model, the example order order_rng.
                 seeds={"global": seed, "example_order": seed,
                        "layers": [1000 * seed + index for index in range(2)]},
-                inference_samples=GAUSSIAN_SAMPLES if inference == "gaussian" else None)}
+                inference_samples=samples, training_code=training_code_fingerprint(),
+                chunk_size=(per_example.DEFAULT_CHUNK_SIZE
+                            if settings.get("mask") == "example"
+                            or variant == "dropconnect-example" else None))}
+
+
+def _is_default(settings, training):
+    return (settings["hidden"] == training["hidden"] and settings["train_fraction"] == 1.0
+            and "epochs" not in settings
+            and settings.get("mask", training["dropconnect_mask"]) == training["dropconnect_mask"]
+            and settings["keep_prob"] in (None, training["keep_prob"]))
+
+
+def _paper_inference(model, settings, training, splits, x_train, y_train, final,
+                     probabilities_dir):
+    """The paper config's evaluations after training: every inference rule the run has."""
+    from scipy.special import softmax
+
+    from dcscratch.model_tools import mc_predict
+
+    variant, seed = settings["variant"], settings["seed"]
+    parts = (("train", x_train, y_train), ("val", splits.x_val, splits.y_val),
+             ("test", splits.x_test, splits.y_test))
+    by_inference = {"mean": {metric: final[metric] for metric in METRICS}}
+    test_probabilities = {}
+    record = {}
+    if variant == "dropconnect":
+        gaussian = {}
+        for name, inputs, labels in parts:
+            logits = gaussian_limit_logits(model, inputs)
+            gaussian.update(_split_metrics(logits, labels, name))
+        by_inference["gaussian"] = gaussian
+        test_probabilities["gaussian"] = softmax(logits, axis=1)
+        if _is_default(settings, training):
+            # The paper's rule as it states it, Z samples per unit, on the first test images,
+            # beside the closed form on the same images.
+            images = training["sampled_test_images"]
+            sampled = with_inference(model, "gaussian", samples=training["gaussian_samples"],
+                                     seed=seed).predict(splits.x_test[:images], batch_size=50,
+                                                        verbose=0)
+            closed = gaussian_limit_logits(model, splits.x_test[:images])
+            labels = splits.y_test[:images]
+            record["gaussian_sampled"] = {
+                "samples": training["gaussian_samples"], "test_images": images,
+                **{f"sampled_{key.split('_')[1]}": value
+                   for key, value in _split_metrics(sampled, labels, "test").items()},
+                **{f"closed_{key.split('_')[1]}": value
+                   for key, value in _split_metrics(closed, labels, "test").items()},
+                "same_prediction": float(np.mean(np.argmax(sampled, 1) == np.argmax(closed, 1)))}
+    elif variant == "dropout" and settings["hidden"] <= training["dropout_samples_max_hidden"]:
+        sampling = {}
+        for name, inputs, labels in parts[1:]:
+            probs = mc_predict(model, inputs, samples=training["dropout_samples"], seed=seed,
+                               from_logits=True).probs
+            sampling.update(_split_metrics(np.log(np.maximum(probs, 1e-30)), labels, name))
+        by_inference["sampling"] = sampling
+    record["final_by_inference"] = by_inference
+    if probabilities_dir is not None and _is_default(settings, training):
+        from scipy.special import softmax as _softmax
+
+        import keras
+
+        test_probabilities["mean"] = _softmax(np.asarray(
+            model(keras.ops.convert_to_tensor(splits.x_test), training=False), np.float64), 1)
+        name = run_key(settings).replace(" ", "_").replace("=", "-") + ".npz"
+        Path(probabilities_dir).mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(Path(probabilities_dir) / name, **{
+            rule: probs.astype(np.float16) for rule, probs in test_probabilities.items()})
+        record["probabilities"] = {"file": name, "rules": sorted(test_probabilities)}
+    return record
+
+
+# The functions as defined here (a test may wrap the module's names; the code is this).
+_TRAINING_FUNCTIONS = (build_model, learning_rate_at, gaussian_limit_logits, _split_metrics,
+                       train_run, _is_default, _paper_inference, training_subset)
+
+
+def training_code_fingerprint():
+    """A SHA-256 of the code that trains and evaluates a run: the layers' modules and this one's
+    training functions. Resuming refuses runs whose fingerprint differs (made by other code)."""
+    import hashlib
+    import inspect
+
+    from dcscratch import (fast_per_example, inference, keras_layer, mask_sampler, model_tools,
+                           seeding)
+
+    digest = hashlib.sha256()
+    for module in (fast_per_example, inference, keras_layer, mask_sampler, model_tools,
+                   per_example, seeding):
+        digest.update(inspect.getsource(module).encode())
+    for function in _TRAINING_FUNCTIONS:
+        digest.update(inspect.getsource(function).encode())
+    return digest.hexdigest()
 
 
 def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=None,
@@ -212,8 +396,11 @@ def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=
     if path is not None and path.exists() and not fresh:
         results = load_results(path, config)
         results["config"] = config
+        check_training_code(results, path)
     elif path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    probabilities_dir = (None if out is None or config["name"] != "paper"
+                         else Path(out) / "probabilities")
     pending = {key: settings for key, settings in planned_runs(config).items()
                if key not in results["runs"]}
     if not pending:
@@ -223,10 +410,28 @@ def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=
                file=sys.stderr)
     for key, settings in bar:
         bar.set_postfix_str(key, refresh=False)
-        results["runs"][key] = train_run(settings, config["training"], splits)
+        results["runs"][key] = train_run(settings, config["training"], splits, probabilities_dir)
         if path is not None:
             write_json_atomic(path, results)
     return results
+
+
+def check_training_code(results, path):
+    """Refuse to resume a file holding runs made by other training code.
+
+    Runs record :func:`training_code_fingerprint`; one that differs from the running code's
+    means the new runs would not be comparable with the stored ones. Runs made before the
+    fingerprint was recorded have none and are accepted (their git commit is in their
+    provenance where they have one).
+    """
+    current = training_code_fingerprint()
+    for key, run in results["runs"].items():
+        stored = run.get("provenance", {}).get("training_code")
+        if stored is not None and stored != current:
+            raise SchemaError(
+                f"{path} holds runs made by other training code (run {key!r}: training code "
+                f"{stored[:12]}…, this code {current[:12]}…). New runs would not be comparable: "
+                f"choose another --out, move the file away, or start over with --fresh.")
 
 
 # ---------------------------------------------------------------- command line
@@ -262,7 +467,12 @@ def parse_args(argv=None):
         lambda text: check_positive_int(int(text) if text.isdigit() else text, "seeds"))
 
     parser.add_argument("--config", default="full", type=choice(CONFIG_NAMES, "config"),
-                        help="quick (seconds) or full (default; about ten minutes on the digits)")
+                        help="quick (seconds), full (default; about five minutes on the "
+                             "digits) or paper (the paper's network and protocol compressed "
+                             "to a CPU budget; mnist or fashion-mnist)")
+    parser.add_argument("--exact-per-example", action="store_true",
+                        help="config paper: train DropConnect with the exact per-example mask "
+                             "instead of Flipout / the Gaussian mask (for a GPU)")
     parser.add_argument("--dataset", default="digits", type=choice(DATASETS, "dataset"),
                         help="digits (bundled, default), mnist (a local mnist.npz or IDX "
                              "files) or fashion-mnist (local IDX files); never downloaded")
@@ -289,12 +499,22 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    config = make_config(args.config, args.dataset, sweeps=args.sweeps,
-                         variants=args.variants, seeds=args.seeds)
+    try:
+        config = make_config(args.config, args.dataset, sweeps=args.sweeps,
+                             variants=args.variants, seeds=args.seeds,
+                             exact_per_example=args.exact_per_example)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     command = "python -m dcscratch.experiments " + " ".join(
         sys.argv[1:] if argv is None else argv)
     started, load_at_start = time.perf_counter(), os.getloadavg()
     out = Path(args.out)
+    try:
+        before = set(json.loads((out / "results.json").read_text())["runs"]) if (
+            out / "results.json").exists() and not args.fresh else set()
+    except (ValueError, KeyError):
+        before = set()  # not a results file: run_experiments says so by name
     try:
         results = run_experiments(config, out, fresh=args.fresh, progress=not args.no_progress,
                                   mnist_file=args.mnist_file, data_dir=args.data_dir)
@@ -309,8 +529,16 @@ def main(argv=None):
         return 2
     # How this file was made: the command, its time and how busy the machine was (the
     # 1-minute load averages; a quiet two-core machine reads below 2).
-    results.update({"command": command.strip(), "elapsed_s": time.perf_counter() - started,
-                    "load_average": {"start": load_at_start[0], "end": os.getloadavg()[0]}})
+    invocation = {"command": command.strip(), "elapsed_s": time.perf_counter() - started,
+                  "load_average": {"start": load_at_start[0], "end": os.getloadavg()[0]},
+                  "runs_trained": len(set(results["runs"]) - before)}
+    # The last command at the top level (as before); every command that trained runs in
+    # ``commands``, so a resumed sweep's file still tells how long each part took.
+    history = [] if args.fresh else results.get("commands", [])
+    if invocation["runs_trained"]:
+        history = [*history, invocation]
+    results.update({key: invocation[key] for key in ("command", "elapsed_s", "load_average")},
+                   commands=history)
     write_json_atomic(out / "results.json", results)
     written = write_report(results, out, results["command"])
     print(markdown(results, results["command"]))
