@@ -416,6 +416,20 @@ def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=
     return results
 
 
+def paper_test_labels(out, config, mnist_file=None, data_dir=None):
+    """The test labels for the voting column: ``out/probabilities/test_labels.npy``.
+
+    Written from the data the first time (so that the report and notebook 10 can vote
+    without the data files), read back afterwards.
+    """
+    path = Path(out) / "probabilities" / "test_labels.npy"
+    if not path.exists():
+        labels = load_data(config["dataset"], mnist_file, data_dir).y_test
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, labels.astype(np.int8))
+    return np.load(path).astype(np.int64)
+
+
 def check_training_code(results, path):
     """Refuse to resume a file holding runs made by other training code.
 
@@ -540,8 +554,15 @@ def main(argv=None):
     results.update({key: invocation[key] for key in ("command", "elapsed_s", "load_average")},
                    commands=history)
     write_json_atomic(out / "results.json", results)
-    written = write_report(results, out, results["command"])
-    print(markdown(results, results["command"]))
+    if config["name"] == "paper":
+        from dcscratch import paper_report
+
+        labels = paper_test_labels(out, config, args.mnist_file, args.data_dir)
+        written = paper_report.write_report(results, out, results["command"], labels)
+        print(paper_report.markdown(results, results["command"], labels, out / "probabilities"))
+    else:
+        written = write_report(results, out, results["command"])
+        print(markdown(results, results["command"]))
     print(f"Written: {', '.join(str(path) for path in [out / 'results.json', *written])} "
           f"({results['elapsed_s']:.0f} s)")
     return 0

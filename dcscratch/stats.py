@@ -211,6 +211,10 @@ def n_to_resolve(difference, sd, *, confidence=0.95, power=0.8):
     # Start from the normal approximation (a lower bound: t quantiles exceed z's) and step up.
     z = stats.norm.ppf(0.5 + confidence / 2) + stats.norm.ppf(power)
     n = max(2, math.floor((z * sd / difference) ** 2))
+    if n > 100_000:
+        # t and normal quantiles agree to 1e-5 there; stepping up would take forever (and a
+        # difference of 1e-17 from float rounding would ask for n ≈ 1e32).
+        return n + 1
     while _power_quantiles(n, confidence, power) * sd / math.sqrt(n) > difference:
         n += 1
     return n

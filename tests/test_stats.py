@@ -253,3 +253,12 @@ def never_called(values):
 def test_bad_input_is_refused_by_name(call, argument, error):
     with pytest.raises(error, match=f"argument `{argument}`. Expected .* Received: {argument}="):
         call()
+
+
+def test_a_vanishing_difference_needs_an_astronomical_n_returned_at_once():
+    # A difference from float rounding (1e-17) against a spread of 0.01: about 8e30 pairs.
+    n = stats.n_to_resolve(1e-17, 0.01)
+    z = 1.959963984540054 + 0.8416212335729143
+    assert n == pytest.approx((z * 0.01 / 1e-17) ** 2, rel=1e-6)
+    assert stats.min_detectable_difference(0.01, 200_000) < stats.min_detectable_difference(
+        0.01, 100_000)
