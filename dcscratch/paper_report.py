@@ -17,6 +17,8 @@ from dcscratch.experiment_configs import run_key, sweep_runs
 from dcscratch.stats import (mean_sd, min_detectable_difference, n_to_resolve, paired_counts,
                              paired_interval, verdict)
 
+# Where ``make experiments-paper`` writes the committed results (notebook 10 reads them).
+COMMITTED = Path(__file__).resolve().parents[1] / "results" / "fashion-mnist"
 # Wan et al. (2013), Table 2, MNIST, 784-800-800-10 ReLU: test error (%), mean ± sd over 5
 # networks, and the error of the 5 networks' averaged probabilities ("voting").
 PAPER_TABLE2 = {"no-drop": (1.62, 0.037, 1.40), "dropout": (1.28, 0.040, 1.20),
@@ -89,8 +91,8 @@ def vote(results, folder, variant, rule, labels):
         results: the results dict; its ``curves`` sweep (Table 2) runs are averaged.
         folder: the ``probabilities`` folder next to ``results.json``.
         variant, rule: e.g. ``("dropconnect", "gaussian")``.
-        labels: the test labels (``Splits.y_test``; stored with the results as
-            ``results["test_labels"]`` is not needed: pass them).
+        labels: the test labels (``Splits.y_test``, or ``probabilities/test_labels.npy``
+            next to ``results.json``, which the command writes).
 
     Returns:
         dict with ``error``, ``loss``, ``networks`` and ``correct`` (per test image).
@@ -152,14 +154,15 @@ def _cell(values, scale=100, digits=2):
     return f"{scale * mean:.{digits}f} ± {sd_text} (n={n})"
 
 
-def _difference_row(label, interval, scale=100, unit="points"):
+def _difference_row(label, interval, scale=100, unit="points", digits=2):
     if interval["n"] < 2:
         return f"| {label} | – | – | {interval['n']} | {interval['verdict']} | – |"
-    detect = (f"{scale * interval['detectable']:.2f} {unit}; ≈ {interval['n_to_resolve']} pairs "
-              f"for {abs(scale * interval['mean']):.2f}" if "not resolved" in interval["verdict"]
+    f = f".{digits}f"
+    detect = (f"{scale * interval['detectable']:{f}} {unit}; ≈ {interval['n_to_resolve']} pairs "
+              f"for {abs(scale * interval['mean']):{f}}" if "not resolved" in interval["verdict"]
               and interval["n_to_resolve"] is not None else "–")
-    return (f"| {label} | {scale * interval['mean']:+.2f} | [{scale * interval['low']:+.2f}, "
-            f"{scale * interval['high']:+.2f}] | {interval['n']} | {interval['verdict']} | "
+    return (f"| {label} | {scale * interval['mean']:+{f}} | [{scale * interval['low']:+{f}}, "
+            f"{scale * interval['high']:+{f}}] | {interval['n']} | {interval['verdict']} | "
             f"{detect} |")
 
 
@@ -228,7 +231,7 @@ def markdown(results, command=None, labels=None, folder=None):
               "not resolved: detectable |", "|---|---:|---|---:|---|---|"]
     for a, b in TABLE2_COMPARISONS:
         lines.append(_difference_row(f"{NAMES[a[0]]} ({a[1]}) − {NAMES[b[0]]} ({b[1]})",
-                                     compare(results, a, b, "test_loss"), 1, "nats"))
+                                     compare(results, a, b, "test_loss"), 1, "nats", 3))
     sampled = [run["gaussian_sampled"] for run in runs.values() if "gaussian_sampled" in run]
     if sampled:
         lines += ["", f"## The Gaussian rule: Z = {sampled[0]['samples']} samples against its "
