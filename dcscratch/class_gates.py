@@ -186,6 +186,17 @@ def class_mask_overlap(kept):
     return float(np.mean(overlaps))
 
 
+def kept_by_one_class(kept):
+    """Share of all connections kept by exactly one class.
+
+    ``kept``: boolean array ``(classes, ...)``, the connections each class keeps. High for
+    separate modules (each connection belongs to one class), 0 when every kept connection is
+    shared by two classes or more. A second statistic for ``shuffle_within_alive``'s null.
+    """
+    kept = np.asarray(kept, bool).reshape(len(kept), -1)
+    return float(np.mean(kept.sum(axis=0) == 1))
+
+
 def shuffle_within_alive(kept, rng):
     """One draw of the modularity null: each class's kept set moved at random among the alive.
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from dcscratch.class_gates import (ClassGatedDense, ClassGatedMLP, class_mask_overlap,
-                                   shuffle_within_alive)
+                                   kept_by_one_class, shuffle_within_alive)
 from dcscratch.extensions import hard_concrete_test_gate
 
 from test_extensions import synthetic_problem
@@ -119,6 +119,16 @@ def test_overlap_is_one_for_identical_masks_and_zero_for_disjoint_ones():
     for c in range(3):
         disjoint[c, 3 * c:3 * c + 3] = True
     assert class_mask_overlap(disjoint) == 0.0
+
+
+def test_kept_by_one_class_counts_connections_of_exactly_one_class():
+    kept = np.zeros((3, 10), bool)
+    kept[0, :4] = True      # connections 0-3: class 0 alone
+    kept[1, 2:6] = True     # 4-5: class 1 alone; 2-3 now shared by two
+    kept[2, 5:7] = True     # 5 shared, 6: class 2 alone; 7-9 kept by none
+    assert kept_by_one_class(kept) == 4 / 10  # connections 0, 1, 4, 6
+    assert kept_by_one_class(np.ones((4, 6, 5), bool)) == 0.0
+    assert kept_by_one_class(np.eye(5, dtype=bool)) == 1.0
 
 
 def null_overlaps(kept, draws, seed):
