@@ -454,4 +454,121 @@ WRONG_ANSWERS = {
                 """, "one coin per weight multiplies the whole sum"),
         ],
     },
+    "10_paper_scale": {
+        "q1": [
+            wrong("every run of the variant, so the sweeps' runs overwrite Table 2's", """
+                def table2_errors(results, variant, rule):
+                    errors = {}
+                    for record in results["runs"].values():
+                        settings = record["settings"]
+                        if settings["variant"] == variant and rule in record["final_by_inference"]:
+                            errors[settings["seed"]] = record["final_by_inference"][rule]["test_error"]
+                    return errors
+                """, "the width and keep_prob sweeps' runs"),
+            wrong("record['final'] (the mean rule) whatever the rule", """
+                def table2_errors(results, variant, rule):
+                    config = results["config"]
+                    return {seed: results["runs"][configs.run_key(configs.run_settings(
+                        config, variant, seed))]["final"]["test_error"] for seed in config["seeds"]}
+                """, "record['final_by_inference'][rule]"),
+            wrong("every seed indexed directly: a missing run or rule raises KeyError", """
+                def table2_errors(results, variant, rule):
+                    config = results["config"]
+                    return {seed: results["runs"][configs.run_key(configs.run_settings(
+                        config, variant, seed))]["final_by_inference"][rule]["test_error"]
+                            for seed in config["seeds"]}
+                """, "is left out, not an error"),
+        ],
+        "q2": [
+            wrong("unpaired (Welch) interval of the two means", """
+                def paired_interval(a, b):
+                    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+                    mean = a.mean() - b.mean()
+                    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+                    half = stats.t.ppf(0.975, len(a) - 1) * se
+                    return mean, mean - half, mean + half
+                """, "treats the runs as unpaired"),
+            wrong("the normal quantile 1.96 instead of Student's t", """
+                def paired_interval(a, b):
+                    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+                    half = 1.959963984540054 * d.std(ddof=1) / math.sqrt(len(d))
+                    return d.mean(), d.mean() - half, d.mean() + half
+                """, "Student's t with n − 1 degrees of freedom"),
+            wrong("t with n degrees of freedom instead of n − 1", """
+                def paired_interval(a, b):
+                    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+                    half = stats.t.ppf(0.975, len(d)) * d.std(ddof=1) / math.sqrt(len(d))
+                    return d.mean(), d.mean() - half, d.mean() + half
+                """, "n − 1 degrees of freedom, not n"),
+            wrong("the sd of the differences where their standard error belongs", """
+                def paired_interval(a, b):
+                    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+                    half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1)
+                    return d.mean(), d.mean() - half, d.mean() + half
+                """, "standard error s_d / √n"),
+        ],
+        "q3": [
+            wrong("a majority vote of the networks' predicted classes", """
+                def voting_error(probabilities, labels):
+                    votes = np.argmax(probabilities, axis=2)
+                    majority = np.array([np.bincount(column).argmax() for column in votes.T])
+                    return float(np.mean(majority != np.asarray(labels)))
+                """, "majority vote"),
+            wrong("the mean of the single networks' errors", """
+                def voting_error(probabilities, labels):
+                    return float(np.mean(np.argmax(probabilities, axis=2) != np.asarray(labels)))
+                """, "Table 2's first column"),
+            wrong("averaged log-probabilities (a geometric mean)", """
+                def voting_error(probabilities, labels):
+                    average = np.mean(np.log(probabilities), axis=0)
+                    return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
+                """, "geometric mean"),
+        ],
+        "q4": [
+            wrong("one-sided quantile z(0.95)", """
+                def pairs_needed(difference, sd):
+                    z = stats.norm.ppf(0.95) + stats.norm.ppf(0.8)
+                    return math.ceil((z * sd / abs(difference)) ** 2)
+
+
+                def detectable_difference(sd, n):
+                    return (stats.norm.ppf(0.95) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
+                """, "two-sided"),
+            wrong("the power term forgotten: resolved only half the time", """
+                def pairs_needed(difference, sd):
+                    return math.ceil((stats.norm.ppf(0.975) * sd / abs(difference)) ** 2)
+
+
+                def detectable_difference(sd, n):
+                    return stats.norm.ppf(0.975) * sd / math.sqrt(n)
+                """, "z(0.8) to z(0.975)"),
+            wrong("sd left unsquared: z² · sd / d²", """
+                def pairs_needed(difference, sd):
+                    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+                    return math.ceil(z ** 2 * sd / difference ** 2)
+
+
+                def detectable_difference(sd, n):
+                    return (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
+                """, "sd included"),
+            wrong("sd squared inside the square, as if it were a variance", """
+                def pairs_needed(difference, sd):
+                    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+                    return math.ceil((z * sd ** 2 / abs(difference)) ** 2)
+
+
+                def detectable_difference(sd, n):
+                    return (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
+                """, "not a variance"),
+            wrong("rounded down, so the n falls short", """
+                def pairs_needed(difference, sd):
+                    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
+                    return math.floor((z * sd / abs(difference)) ** 2)
+
+
+                def detectable_difference(sd, n):
+                    return (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
+                """, "round up"),
+        ],
+    },
 }
