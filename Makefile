@@ -73,6 +73,8 @@ test-notebooks: $(STAMP)
 # Either way Jupyter prints the URL with its token. More flags: LAB_ARGS="--ip=0.0.0.0".
 LAB_FLAGS = $(if $(filter 0,$(shell id -u)),--allow-root) \
             $(if $(or $(DISPLAY),$(WAYLAND_DISPLAY),$(filter Darwin,$(shell uname -s))),,--no-browser)
+# Jupyter sees a GPU if there is one: printed numbers may then differ in their last digits from
+# the stored CPU outputs (notebook 07's recomputation pins itself to the CPU).
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(strip $(LAB_FLAGS) $(LAB_ARGS)) notebooks
 
@@ -92,6 +94,8 @@ PAPER_OUT ?= results/fashion-mnist
 experiments-paper: $(STAMP)
 	$(BIN)/python -m dcscratch.experiments --config paper --dataset fashion-mnist --out $(PAPER_OUT) $(PAPER_ARGS)
 
+# On the GPU: the notebooks are executed into build/gpu, not compared with their stored CPU
+# outputs (a GPU rounds differently; notebook 07's recomputation pins itself to the CPU).
 test-gpu: $(STAMP)
 	$(BIN)/python -c "from dcscratch.devices import has_gpu; import sys; sys.exit(0 if has_gpu() else 'make test-gpu: TensorFlow sees no GPU (see README, GPU)')"
 	$(BIN)/python -m pytest -m gpu tests

@@ -28,8 +28,9 @@ def new_results(config):
 def load_results(path, config=None):
     """Read ``results.json``; refuse another schema version or (if given) another config.
 
-    Only the training settings and the dataset must match: a rerun may add sweeps,
-    variants or seeds to the same file.
+    Only the training settings, the dataset and how the split is drawn (``split``, on the
+    digits) must match: a rerun may add sweeps, variants or seeds to the same file. A file
+    from before the digits' split was drawn per seed has no ``split`` and is refused.
     """
     results = json.loads(Path(path).read_text())
     found = results.get("schema_version")
@@ -40,11 +41,12 @@ def load_results(path, config=None):
             f"choose another --out, then run again.")
     if config is not None:
         stored = results["config"]
-        for field in ("name", "dataset", "training"):
-            if stored[field] != config[field]:
+        for field in ("name", "dataset", "training", "split"):
+            if stored.get(field) != config.get(field):
                 raise SchemaError(
-                    f"{path} holds runs of another config ({field}: {stored[field]!r}, "
-                    f"requested {config[field]!r}). Choose another --out or move it away.")
+                    f"{path} holds runs of another config ({field}: {stored.get(field)!r}, "
+                    f"requested {config.get(field)!r}). Choose another --out, move it away, "
+                    f"or start over with --fresh.")
     return results
 
 
@@ -108,7 +110,8 @@ def provenance(splits, *, load_average_start, seeds, inference_samples=None, tra
     Returns:
         A JSON-serialisable dict: ``code`` (:func:`code_version`), ``machine``
         (:func:`dcscratch.devices.machine`), ``load_average`` (1-minute, at the start and end),
-        ``split`` (dataset, sizes and :meth:`~dcscratch.data.Splits.fingerprint`), ``seeds``,
+        ``split`` (dataset, sizes and :meth:`~dcscratch.data.Splits.fingerprint`; the runner adds
+        the ``seed`` it was drawn with), ``seeds``,
         ``inference_samples``, ``training_code`` and ``chunk_size``.
     """
     from dcscratch.devices import machine

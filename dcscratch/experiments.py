@@ -19,7 +19,9 @@ DropConnect. This module runs the same comparisons on a two-hidden-layer network
 - sweeps (``SWEEPS``): hidden width, keep_prob, training-set size, and ``curves`` (every
   variant at the default setting, whose per-epoch errors give the convergence plot);
 - every run is repeated over several seeds; a seed fixes the initial weights, the masks
-  and the order of the examples (the data split is the same for every run).
+  and the order of the examples, and on the digits also the train/validation/test split
+  (``config["split"] == "per-seed"``: each run's split drawn with its seed, so the spread over
+  seeds includes the split's; MNIST and Fashion-MNIST keep their one official split).
 
 Every run evaluates train, validation and test loss and error after each epoch in
 inference mode with the mean rule (cheap); ``final`` holds the last epoch's numbers under
@@ -44,11 +46,12 @@ import numpy as np
 from dcscratch.data import DataFileError
 # Re-exported: notebook 07, the exercises and the tests use them as ``experiments.NAME``.
 from dcscratch.experiment_configs import (  # noqa: F401
-    _SWEEP_VALUES, _TRAINING, CONFIG_NAMES, DATASETS, LABELS, METRICS, SWEEP_VARIANTS, SWEEPS,
-    SWEPT, VARIANTS, make_config, planned_runs, run_key, run_settings, sweep_runs)
+    _SWEEP_VALUES, _TRAINING, CONFIG_NAMES, DATASETS, LABELS, METRICS, SPLIT_PER_SEED,
+    SWEEP_VARIANTS, SWEEPS, SWEPT, VARIANTS, make_config, planned_runs, run_key, run_settings,
+    split_seed, sweep_runs)
 from dcscratch.experiment_report import (  # noqa: F401
-    curves, markdown, paired_difference, plot_curves, plot_sweep, sweep_table, variant_color,
-    verdict, write_report)
+    best_on_validation, curves, describe_difference, markdown, paired_difference, plot_curves,
+    plot_sweep, sweep_table, variant_color, verdict, write_report)
 from dcscratch.experiment_store import (  # noqa: F401
     COMMITTED_DIGITS, SCHEMA_VERSION, SchemaError, load_results, new_results, provenance,
     write_json_atomic)
@@ -63,11 +66,28 @@ GAUSSIAN_SAMPLES = 64
 
 
 # ---------------------------------------------------------------- one run
-def load_data(dataset, mnist_file=None, data_dir=None):
-    """The dataset's splits; the digits split is fixed (seed 0) for every run."""
+def load_data(dataset, mnist_file=None, data_dir=None, *, seed=0):
+    """The dataset's splits; ``seed`` draws the digits' split (MNIST's is fixed).
+
+    A run's split seed is :func:`dcscratch.experiment_configs.split_seed` of its config and
+    seed (:func:`run_splits`).
+    """
     from dcscratch.data import load_dataset
 
-    return load_dataset(dataset, seed=0, mnist_file=mnist_file, data_dir=data_dir)
+    return load_dataset(dataset, seed=seed, mnist_file=mnist_file, data_dir=data_dir)
+
+
+def run_splits(config, seed, mnist_file=None, data_dir=None, *, cache=None):
+    """The splits a run of ``config`` with ``seed`` trains, validates and tests on.
+
+    Args:
+        cache: a dict reused across calls: each split seed is loaded once.
+    """
+    key = split_seed(config, seed)
+    cache = {} if cache is None else cache
+    if key not in cache:
+        cache[key] = load_data(config["dataset"], mnist_file, data_dir, seed=key)
+    return cache[key]
 
 
 def training_subset(splits, fraction, seed):
@@ -405,12 +425,17 @@ def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=
                if key not in results["runs"]}
     if not pending:
         return results
-    splits = load_data(config["dataset"], mnist_file, data_dir)
+    loaded = {}  # split seed → splits, each loaded once
+    run_splits(config, 0, mnist_file, data_dir, cache=loaded)  # a missing file fails before a run
     bar = tqdm(pending.items(), total=len(pending), unit="run", disable=not progress,
                file=sys.stderr)
     for key, settings in bar:
         bar.set_postfix_str(key, refresh=False)
-        results["runs"][key] = train_run(settings, config["training"], splits, probabilities_dir)
+        splits = run_splits(config, settings["seed"], mnist_file, data_dir, cache=loaded)
+        run = train_run(settings, config["training"], splits, probabilities_dir)
+        if "provenance" in run:  # which split: its fingerprint, and here the seed that drew it
+            run["provenance"]["split"]["seed"] = split_seed(config, settings["seed"])
+        results["runs"][key] = run
         if path is not None:
             write_json_atomic(path, results)
     return results

@@ -37,7 +37,8 @@ def check_schema(results):
     """Assert that ``results`` has the current schema: every run complete and consistent."""
     assert results["schema_version"] == experiments.SCHEMA_VERSION
     config = results["config"]
-    assert set(config) == {"name", "dataset", "training", "sweeps", "seeds"}
+    assert set(config) == {"name", "dataset", "training", "sweeps", "seeds"} | (
+        {"split"} if config["dataset"] == "digits" else set())
     assert set(results["runs"]) == set(experiments.planned_runs(config))
     epochs = config["training"]["epochs"]
     for key, run in results["runs"].items():
@@ -63,6 +64,11 @@ def test_tiny_command_writes_a_complete_results_file_report_and_plots(tiny):
     report = (out / "results.md").read_text()
     assert report == experiments.markdown(results, results["command"])
     assert "(n=2)" in report and "dropconnect-example − dropout" in report
+    # Cross-entropy beside error (the paper's Figure 2c), and paired comparisons of both.
+    assert "| test error | test cross-entropy |" in report
+    assert "## Paired comparisons at the default setting: test error (%)" in report
+    assert "## Paired comparisons at the default setting: test cross-entropy (nats)" in report
+    assert "within noise" not in report
     for sweep in results["config"]["sweeps"]:
         assert (out / f"{sweep}.png").stat().st_size > 5_000
 
@@ -161,7 +167,7 @@ def test_mnist_without_a_local_copy_says_how_to_get_it(tmp_path, capsys):
 
 def test_same_seed_gives_the_same_run_and_gaussian_trains_as_batch(tiny, tiny_config):
     _, results = tiny
-    splits = experiments.load_data("digits")
+    splits = experiments.run_splits(tiny_config, 1)  # seed 1's split
     settings = experiments.run_settings(tiny_config, "dropconnect-gaussian", seed=1)
     again = experiments.train_run(settings, tiny_config["training"], splits)
     stored = results["runs"][experiments.run_key(settings)]
@@ -278,8 +284,14 @@ def test_every_new_run_records_its_provenance(tiny):
             experiments.GAUSSIAN_SAMPLES if run["final"]["inference"] == "gaussian" else None)
         assert record["split"]["dataset"] == "digits"
         assert record["split"]["sizes"] == {"train": 1077, "val": 360, "test": 360}
-        fingerprints.add(record["split"]["fingerprint"])
-    assert len(fingerprints) == 1  # every run saw the same split
+        # On the digits each run's split is drawn with the run's seed, and recorded.
+        assert record["split"]["seed"] == seed
+        assert record["split"]["fingerprint"] == experiments.run_splits(
+            results["config"], seed).fingerprint()
+        fingerprints.add((seed, record["split"]["fingerprint"]))
+    # One split per seed, and the seeds' splits differ.
+    assert len(fingerprints) == len({fingerprint for _, fingerprint in fingerprints}) == len(
+        results["config"]["seeds"]) == 2
 
 
 def test_results_written_before_provenance_stay_readable(root, tmp_path):
@@ -298,3 +310,134 @@ def test_code_version_is_unknown_outside_a_git_repository(tmp_path):
     from dcscratch.experiment_store import code_version
 
     assert code_version(tmp_path) == {"commit": None, "dirty": None}
+
+
+# ---------------------------------------------------------------- review of 07 (issue 18)
+def _results(config, values):
+    """A results dict with ``final`` metrics only: ``values[(variant, seed)] = {metric: x}``,
+    at the default setting, or at ``keep_prob`` with key ``(variant, seed, keep_prob)``."""
+    runs = {}
+    for key, final in values.items():
+        variant, seed, *swept = key
+        settings = experiments.run_settings(config, variant, seed,
+                                            **({"keep_prob": swept[0]} if swept else {}))
+        runs[experiments.run_key(settings)] = {"final": final}
+    return {"config": config, "runs": runs}
+
+
+def test_an_interval_holding_zero_is_not_resolved_with_the_difference_n_detects():
+    from dcscratch.stats import min_detectable_difference
+
+    config = {"training": {"hidden": 8, "keep_prob": 0.5}, "seeds": [0, 1, 2, 3]}
+    # differences +0.02, −0.01, +0.01, −0.01: mean +0.0025, the interval holds 0.
+    errors = {0: (0.12, 0.10), 1: (0.10, 0.11), 2: (0.13, 0.12), 3: (0.09, 0.10)}
+    results = _results(config, {(variant, seed): {"test_error": pair[index]}
+                                for seed, pair in errors.items()
+                                for index, variant in enumerate(("dropout", "no-drop"))})
+    difference = experiments.paired_difference(results, "dropout", "no-drop")
+    assert difference["low"] < 0 < difference["high"]
+    assert experiments.verdict(difference) == "not resolved at this n"
+    detectable = 100 * min_detectable_difference(difference["sd"], 4)
+    assert experiments.describe_difference(difference) == (
+        f"not resolved at this n; n = 4 detects a difference of {detectable:.2f} points "
+        "with 80 % power")
+    # 1.5 sd of a difference is what four pairs detect: (t(0.975, 3) + t(0.8, 3)) / √4.
+    assert detectable == pytest.approx(100 * difference["sd"] * (3.182446 + 0.978472) / 2, rel=1e-5)
+    # A resolved difference keeps its verdict, without a detectable size.
+    shifted = _results(config, {(variant, seed): {"test_error": pair[index] + 0.05 * (index == 0)}
+                                for seed, pair in errors.items()
+                                for index, variant in enumerate(("dropout", "no-drop"))})
+    assert experiments.describe_difference(
+        experiments.paired_difference(shifted, "dropout", "no-drop")) == "higher"
+
+
+def test_keep_prob_is_chosen_on_validation_and_its_test_error_reported():
+    config = {"training": {"hidden": 8, "keep_prob": 0.5}, "seeds": [0, 1],
+              "sweeps": {"keep_prob": {"variants": ["dropout"], "values": [0.5, 0.9]}}}
+    # 0.9 is best on test, 0.5 on validation: the choice must be 0.5.
+    numbers = {0.5: {"val_error": 0.02, "test_error": 0.06, "test_loss": 0.3},
+               0.9: {"val_error": 0.04, "test_error": 0.03, "test_loss": 0.2}}
+    results = _results(config, {("dropout", seed, keep_prob): final
+                                for keep_prob, final in numbers.items() for seed in (0, 1)})
+    chosen = experiments.best_on_validation(results, "keep_prob")
+    assert chosen["dropout"]["value"] == 0.5
+    assert chosen["dropout"]["test_error"][0] == pytest.approx(0.06)
+    assert chosen["dropout"]["val_error"][0] == pytest.approx(0.02)
+    assert chosen["dropout"]["test_loss"][0] == pytest.approx(0.3)
+
+
+def test_the_report_chooses_keep_prob_on_validation_and_shows_cross_entropy(tiny):
+    from dcscratch.experiment_report import _nats
+
+    _, results = tiny
+    report = experiments.markdown(results)
+    assert "## keep_prob chosen on the validation split" in report
+    for variant, choice in experiments.best_on_validation(results).items():
+        assert f"| {variant} | {choice['value']:g} |" in report
+    no_drop = experiments.sweep_table(results, "curves", "test_loss")["no-drop"][None]
+    row = next(line for line in report.splitlines() if line.startswith("| no-drop | mean |"))
+    assert row.split(" | ")[3] == _nats(*experiments.mean_sd(no_drop))
+
+
+def test_the_digits_split_follows_the_seed_and_mnist_keeps_one(tiny_config, monkeypatch):
+    assert tiny_config["split"] == experiments.SPLIT_PER_SEED
+    assert [experiments.split_seed(tiny_config, seed) for seed in (0, 3)] == [0, 3]
+    assert "split" not in experiments.make_config("quick", "mnist")
+    assert "split" not in experiments.make_config("paper", "fashion-mnist")
+    assert experiments.split_seed(experiments.make_config("quick", "mnist"), 3) == 0
+    loaded = []
+    monkeypatch.setattr(experiments, "load_data",
+                        lambda dataset, *args, seed: loaded.append(seed) or seed)
+    cache = {}
+    assert [experiments.run_splits(tiny_config, seed, cache=cache) for seed in (1, 0, 1)] == [1, 0, 1]
+    assert loaded == [1, 0]  # each split seed loaded once
+
+
+def test_a_results_file_from_the_fixed_split_is_refused_until_fresh(tmp_path, tiny_config):
+    old = experiments.new_results({key: value for key, value in tiny_config.items()
+                                   if key != "split"})
+    (tmp_path / "results.json").write_text(json.dumps(old))
+    with pytest.raises(experiments.SchemaError, match="split.*--fresh"):
+        experiments.run_experiments(tiny_config, tmp_path, progress=False)
+    assert experiments.load_results(tmp_path / "results.json")["runs"] == {}  # still readable
+
+
+def test_figures_say_what_was_held_fixed_and_count_the_images(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, results = tiny
+    training = results["config"]["training"]
+    ax = experiments.plot_sweep(results, "train_size")
+    assert f"held fixed: width {training['hidden']}, keep_prob {training['keep_prob']}" in (
+        ax.get_title())
+    sizes = {run["settings"]["train_fraction"]: run["train_size"]
+             for run in results["runs"].values()}
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    assert labels == [f"{fraction:g}\n({sizes[fraction]} images)" for fraction in (0.5, 1.0)]
+    plt.close(ax.figure)
+    ax = experiments.plot_sweep(results, "width")
+    assert ax.get_yscale() == "log" and "keep_prob" in ax.get_title()
+    plt.close(ax.figure)
+    axes = experiments.plot_curves(results)
+    assert [ax.get_ylabel() for ax in axes] == [
+        "train error (%)", "test error (%)", "test cross-entropy (nats)"]
+    plt.close(axes[0].figure)
+
+
+def test_the_report_names_the_recorded_cores_not_two(tiny):
+    import copy
+    import os
+
+    from dcscratch.experiment_report import machine_cores
+
+    results = copy.deepcopy(tiny[1])
+    report = experiments.markdown(results, results["command"])
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert machine_cores(results) == [cores]
+    assert f"(on {cores} cores, above {cores} means" in report
+    for run in results["runs"].values():
+        run.pop("provenance")
+    assert "cores" not in experiments.markdown(results, results["command"])
