@@ -174,7 +174,9 @@ def markdown(results, command=None):
     and the paired comparisons (error and cross-entropy) with what their n could resolve."""
     config = results["config"]
     if config["name"] == "paper":
-        return paper_markdown(results, command)
+        from dcscratch import paper_report  # Table 2 and Figure 2: its own report
+
+        return paper_report.markdown(results, command)
     training = config["training"]
     runs = results["runs"]
     lines = ["# Experiments: " + f"config `{config['name']}`, dataset `{config['dataset']}`", ""]
@@ -269,16 +271,6 @@ def markdown(results, command=None):
                       "| difference | mean | 95% CI | pairs | verdict |", "|---|---:|---|---:|---|",
                       *rows, ""]
     return "\n".join(lines)
-
-
-def paper_markdown(results, command=None):
-    """``results.md`` of the paper config: every run's final numbers (a placeholder report)."""
-    lines = [f"# Experiments: config `paper`, dataset `{results['config']['dataset']}`", ""]
-    if command:
-        lines += [f"Produced by `{command}`.", ""]
-    for key, run in results["runs"].items():
-        lines.append(f"- {key}: test error {100 * run['final']['test_error']:.2f} %")
-    return "\n".join(lines + [""])
 
 
 def variant_color(variant):
@@ -412,11 +404,13 @@ def write_report(results, out, command=None):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if results["config"]["name"] == "paper":
+        from dcscratch import paper_report
+
+        return paper_report.write_report(results, out, command)
     out = Path(out)
     written = [out / "results.md"]
     written[0].write_text(markdown(results, command))
-    if results["config"]["name"] == "paper":
-        return written
     for sweep in results["config"]["sweeps"]:
         if sweep == "curves":
             fig, axes = plt.subplots(1, 3, figsize=(14, 4))
