@@ -370,9 +370,11 @@ def write_report(results, out, command=None, labels=None):
     written = [out / "results.md"]
     written[0].write_text(markdown(results, command, labels, out / "probabilities"))
     sweeps = results["config"]["sweeps"]
-    for name, draw, size in (("width", plot_width, (6, 4)), ("keep_prob", plot_keep_prob, (6, 4)),
-                             ("curves", plot_curves, (11, 4))):
-        if name not in sweeps and name != "curves" or (name == "curves" and "width" not in sweeps):
+    # Each figure and the sweep it draws from (Figure 2c's curves are the width sweep's runs).
+    for name, needs, draw, size in (("width", "width", plot_width, (6, 4)),
+                                    ("keep_prob", "keep_prob", plot_keep_prob, (6, 4)),
+                                    ("curves", "width", plot_curves, (11, 4))):
+        if needs not in sweeps:
             continue
         fig, axes = plt.subplots(1, 2 if name == "curves" else 1, figsize=size)
         draw(results, axes)

@@ -15,6 +15,21 @@ def root():
     return ROOT
 
 
+@pytest.fixture(scope="session")
+def fashion_mnist_folder():
+    """Debian's Fashion-MNIST folder; skipped without the package, a failure under CI
+    (``.ci/run`` installs it, so CI must test the loader and the recomputation on it)."""
+    from dcscratch import data
+
+    if not data.FASHION_MNIST_DIR.is_dir():
+        how = f"install it (Debian/Ubuntu: `sudo apt-get install {data.FASHION_MNIST_PACKAGE}`)"
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must test with Fashion-MNIST's files, but there is no "
+                        f"{data.FASHION_MNIST_DIR}: {how}")
+        pytest.skip(f"no Fashion-MNIST files: {how}")
+    return data.FASHION_MNIST_DIR
+
+
 def binomial_bound(n, keep_prob, sigmas=5.0):
     """Allowed |kept fraction − keep_prob| for n Bernoulli(keep_prob) draws: `sigmas` std devs.
 

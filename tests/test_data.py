@@ -1,6 +1,5 @@
 """The course's data: bundled digits by default, MNIST and Fashion-MNIST only from local files."""
 import gzip
-import os
 
 import numpy as np
 import pytest
@@ -197,18 +196,6 @@ def test_a_validation_size_outside_the_training_set_is_refused_by_name(tmp_path,
     write_idx_folder(tmp_path)
     with pytest.raises(ValueError, match="argument `val_size`. Expected an integer in \\[1, 29\\]"):
         dcscratch.load_fashion_mnist(tmp_path, val_size=val_size)
-
-
-@pytest.fixture(scope="module")
-def fashion_mnist_folder():
-    """Debian's Fashion-MNIST folder; skipped without the package, a failure under CI."""
-    if not data.FASHION_MNIST_DIR.is_dir():
-        how = f"install it (Debian/Ubuntu: `sudo apt-get install {data.FASHION_MNIST_PACKAGE}`)"
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must test the Fashion-MNIST loader, but there is no "
-                        f"{data.FASHION_MNIST_DIR}: {how}")
-        pytest.skip(f"no Fashion-MNIST files: {how}")
-    return data.FASHION_MNIST_DIR
 
 
 def test_fashion_mnist_loads_50000_10000_10000_balanced_images_from_debians_files(
