@@ -18,8 +18,8 @@ Sections:
    ``Dense``, ``Dropout``, and ``DropConnectDense`` per batch and per example, as ratios
    to ``Dense``, with peak memory; then ``Dense`` and the per-batch layer again, both
    under ``jit_compile=True`` (XLA);
-3. per-example masks stored whole (naive) against regenerated example by example (the
-   package's default) and in chunks of 8 examples, in time and peak memory.
+3. per-example masks stored whole (naive) against regenerated chunk by chunk, at chunk sizes
+   1, 4, 8, 16 and 32 (the masks are the same at every size), in time and peak memory.
 
 A ratio is the median over rounds of (candidate's time ÷ baseline's time in the same
 round); the table gives its interquartile range beside it, so the spread is in view.
@@ -42,8 +42,11 @@ QUICK = {"mask_sizes": (100, 256, 512), "layers": (64, 256, 256, 10), "batch": 3
 MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (example)",
                   "DropConnect (flipout)", "DropConnect (gaussian)")
 XLA_MODEL_VARIANTS = ("Dense", "DropConnect (batch)")
-PER_EXAMPLE_VARIANTS = ("naive (stored masks)", "package (regenerated)",
-                        "package, chunks of 8")
+# The regenerated-mask layer at several chunk sizes (the masks are the same for every one;
+# only speed and memory change): one example at a time, 4, 8, 16 and 32.
+PER_EXAMPLE_CHUNK_SIZES = (1, 4, 8, 16, 32)
+PER_EXAMPLE_VARIANTS = ("naive (stored masks)",
+                        *(f"package, chunks of {size}" for size in PER_EXAMPLE_CHUNK_SIZES))
 KEEP_PROB = 0.5
 
 
@@ -200,8 +203,8 @@ def per_example_step(variant, batch, layers):
                                        per_example_matmul_naive)
 
     tf = quiet_tensorflow()
-    function = per_example_matmul_naive if variant.startswith("naive") else per_example_matmul
-    chunk_size = 8 if variant.endswith("chunks of 8") else DEFAULT_CHUNK_SIZE
+    naive = variant.startswith("naive")
+    chunk_size = DEFAULT_CHUNK_SIZE if naive else int(variant.rsplit(" ", 1)[1])
     x = tf.random.stateless_normal((batch, layers[0]), seed=[3, 3])
     W = tf.Variable(tf.random.stateless_normal(layers[:2], seed=[4, 4]) * 0.05)
     seed = tf.constant([5, 5], tf.int64)
@@ -209,7 +212,9 @@ def per_example_step(variant, batch, layers):
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.nn.relu(function(x, W, KEEP_PROB, seed, chunk_size)))
+            out = (per_example_matmul_naive(x, W, KEEP_PROB, seed) if naive
+                   else per_example_matmul(x, W, KEEP_PROB, seed, chunk_size))
+            loss = tf.reduce_sum(tf.nn.relu(out))
         return tape.gradient(loss, W)
 
     return step

@@ -9,8 +9,8 @@ from dcscratch.validation import check_choice, check_positive_int
 
 VARIANTS = ("no-drop", "dropout", "dropconnect-batch", "dropconnect-example",
             "dropconnect-gaussian", "dropconnect")
-SWEEPS = ("width", "keep_prob", "train_size", "curves", "exact")
-CONFIG_NAMES = ("quick", "full", "paper")
+SWEEPS = ("width", "keep_prob", "train_size", "curves", "exact", "convention")
+CONFIG_NAMES = ("quick", "full", "paper", "long")
 # The paper-scale config's DropConnect (variant ``dropconnect``) masks every example
 # separately; its mask mode is a run setting: ``flipout`` (keep_prob 0.5, about 2× a Dense
 # step on a CPU), ``gaussian`` (any keep_prob, as cheap; the keep_prob sweep) or ``example``
@@ -26,9 +26,10 @@ SPLIT_PER_SEED = "per-seed"
 METRICS = ("train_loss", "train_error", "val_loss", "val_error", "test_loss", "test_error")
 # Which parameter each sweep varies, as named in a run's settings.
 SWEPT = {"width": "hidden", "keep_prob": "keep_prob", "train_size": "train_fraction",
-         "curves": None, "exact": "mask"}
+         "curves": None, "exact": "mask", "convention": "inverted"}
 LABELS = {"hidden": "hidden width (units per layer)", "keep_prob": "keep_prob",
-          "train_fraction": "fraction of the training set", "mask": "DropConnect's mask mode"}
+          "train_fraction": "fraction of the training set", "mask": "DropConnect's mask mode",
+          "inverted": "DropConnect's convention (inverted: (M⊙W)/keep_prob)"}
 # The cheap variants go into every sweep; per-example masks cost about 14 times a
 # per-batch run's wall time on the digits (measured), so they appear only at the default
 # setting (the ``curves`` sweep).
@@ -86,6 +87,27 @@ _PAPER_TRAINING = {"hidden": 800, "keep_prob": 0.5, "epochs": 15, "batch_size": 
                    "dropout_samples": 50, "dropout_samples_max_hidden": 400}
 _TRAINING.update({("paper", dataset): dict(_PAPER_TRAINING) for dataset in ("mnist",
                                                                             "fashion-mnist")})
+# The long config: the fair fight of notebook 10 at Figure 2's 784-400-400-10 network, long
+# enough to see where validation stops moving. Every arm gets the same learning rate (0.05,
+# one for all, not tuned per arm; 0.2 diverged for every method in a probe), batch, momentum
+# and schedule: the paper's proportions (rate × 1 for 600 of its 1,020 epochs, × 0.5 for
+# 400, × 0.1 for the last 20), over ``epochs``. DropConnect runs twice per seed: inverted
+# ((M⊙W)/keep_prob, the step size of Dense and Keras's inverted Dropout) and unscaled (the
+# paper's M⊙W, whose expected weights move keep_prob² as fast at one learning rate): the
+# ``convention`` sweep measures what that costs. Both by Flipout (exact per-example masks at
+# keep_prob ½). Each run records its early-stopped numbers (the weights of the epoch with the
+# best validation cross-entropy; No-Drop's are the practitioner's baseline) and, for
+# DropConnect, the Gaussian rule's validation curve.
+_LONG_TRAINING = {"hidden": 400, "keep_prob": 0.5, "epochs": 200, "batch_size": 128,
+                  "learning_rate": 0.05, "momentum": 0.9,
+                  "schedule": [[600 / 1020, 1.0], [1000 / 1020, 0.5], [1.0, 0.1]],
+                  "dropconnect_mask": "flipout", "dropconnect_inverted": True,
+                  "test_each_epoch": False, "gaussian_samples": 1000,
+                  "sampled_test_images": 1000, "dropout_samples": 50,
+                  "dropout_samples_max_hidden": 400, "early_stopping": True,
+                  "gaussian_curves": True}
+_TRAINING.update({("long", dataset): dict(_LONG_TRAINING) for dataset in ("mnist",
+                                                                          "fashion-mnist")})
 _SWEEP_VALUES = {
     ("quick", "digits"): {"width": (16, 32), "keep_prob": (0.5, 0.8),
                           "train_size": (0.5, 1.0), "seeds": 2},
@@ -103,24 +125,30 @@ _SWEEP_VALUES.update({("paper", dataset): {"width": (200, 400, 800),
                                            "exact": ("flipout", "example"), "seeds": 5,
                                            "sweep_seeds": {"keep_prob": 2, "exact": 1}}
                       for dataset in ("mnist", "fashion-mnist")})
+_SWEEP_VALUES.update({("long", dataset): {"convention": (False,), "seeds": 5}
+                      for dataset in ("mnist", "fashion-mnist")})
+LONG_SWEEP_VARIANTS = {"curves": ("no-drop", "dropout", "dropconnect"),
+                       "convention": ("dropconnect",)}
 
 
 # ---------------------------------------------------------------- configuration
 def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIANTS, seeds=None,
-                exact_per_example=False):
+                exact_per_example=False, epochs=None):
     """The full description of an experiment: training settings, sweeps and seeds.
 
     Args:
-        name: ``"quick"`` (seconds; what notebook 07 runs live), ``"full"`` or ``"paper"``
+        name: ``"quick"`` (seconds; what notebook 07 runs live), ``"full"``, ``"paper"``
             (the paper's network and protocol compressed to a CPU budget; MNIST or
-            Fashion-MNIST only).
+            Fashion-MNIST only) or ``"long"`` (the fair fight at 400-400 over many epochs:
+            ``_LONG_TRAINING``; MNIST or Fashion-MNIST only).
         dataset: ``"digits"`` (bundled), ``"mnist"`` or ``"fashion-mnist"`` (local files only).
         sweeps: names from ``SWEEPS`` to run.
         variants: names from ``VARIANTS``; each sweep keeps those of its own it lists.
         seeds: number of seeds (0, 1, ..., seeds-1); default the config's.
-        exact_per_example: ``"paper"`` only: train every DropConnect run with the exact
-            per-example mask (``mask="example"``) instead of Flipout or the Gaussian mask (for
+        exact_per_example: ``"paper"`` and ``"long"`` only: train every DropConnect run with
+            the exact per-example mask (``mask="example"``) instead of Flipout or the Gaussian mask (for
             a GPU; about 41× a Dense step on two CPU cores).
+        epochs: epochs per run in place of the config's (the schedule keeps its proportions).
 
     Returns:
         A JSON-serialisable dict; ``results.json`` stores it and a rerun must match it. On the
@@ -129,7 +157,7 @@ def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIAN
     check_choice(name, CONFIG_NAMES, "config")
     check_choice(dataset, DATASETS, "dataset")
     if (name, dataset) not in _TRAINING:
-        raise ValueError(f"config 'paper' is for dataset 'mnist' or 'fashion-mnist' (the "
+        raise ValueError(f"config {name!r} is for dataset 'mnist' or 'fashion-mnist' (the "
                          f"paper's 784-pixel images), not {dataset!r}")
     for sweep in sweeps:
         check_choice(sweep, SWEEPS, "sweeps")
@@ -137,16 +165,19 @@ def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIAN
         check_choice(variant, VARIANTS, "variants")
     if not isinstance(exact_per_example, bool):
         raise TypeError(f"exact_per_example must be True or False, got {exact_per_example!r}")
-    if exact_per_example and name != "paper":
-        raise ValueError("exact_per_example applies to config 'paper' only (the other configs "
-                         "name their per-example variant, dropconnect-example)")
+    if exact_per_example and name not in ("paper", "long"):
+        raise ValueError("exact_per_example applies to configs 'paper' and 'long' only (the "
+                         "other configs name their per-example variant, dropconnect-example)")
     values = _SWEEP_VALUES[name, dataset]
     default_seeds = values["seeds"]
     seeds = default_seeds if seeds is None else check_positive_int(seeds, "seeds")
     training = dict(_TRAINING[name, dataset])
     if exact_per_example:
         training["dropconnect_mask"] = "example"
-    sweep_variants = PAPER_SWEEP_VARIANTS if name == "paper" else SWEEP_VARIANTS
+    if epochs is not None:
+        training["epochs"] = check_positive_int(epochs, "epochs")
+    sweep_variants = {"paper": PAPER_SWEEP_VARIANTS, "long": LONG_SWEEP_VARIANTS}.get(
+        name, SWEEP_VARIANTS)
     fixed = PAPER_SWEEP_SETTINGS if name == "paper" else {}
     plan = {}
     for sweep in SWEEPS:
@@ -187,9 +218,12 @@ def run_settings(config, variant, seed, **swept):
                 "keep_prob": training["keep_prob"], "train_fraction": 1.0, "seed": seed}
     if variant == "dropconnect":
         settings["mask"] = training.get("dropconnect_mask", "flipout")
+        if "dropconnect_inverted" in training:  # the long config names the convention
+            settings["inverted"] = training["dropconnect_inverted"]
     settings.update(swept)
     if variant != "dropconnect":
         settings.pop("mask", None)
+        settings.pop("inverted", None)
     if variant == "no-drop":
         settings["keep_prob"] = None  # nothing is dropped: one run serves every keep_prob
     return settings
@@ -200,7 +234,7 @@ def run_key(settings):
     keep_prob = "-" if settings["keep_prob"] is None else f"{settings['keep_prob']:g}"
     key = (f"{settings['variant']} hidden={settings['hidden']} keep_prob={keep_prob} "
            f"train_fraction={settings['train_fraction']:g} seed={settings['seed']}")
-    for extra in ("mask", "epochs"):
+    for extra in ("mask", "inverted", "epochs"):
         if extra in settings:
             key += f" {extra}={settings[extra]}"
     return key
@@ -235,10 +269,15 @@ def planned_runs(config):
     sweeps = list(config["sweeps"])
     if config["name"] == "paper":
         sweeps.sort(key=PAPER_SWEEP_ORDER.index)
+    runs = []
     for sweep in sweeps:
-        runs = sweep_runs(config, sweep)
+        sweep_plan = sweep_runs(config, sweep)
         if config["name"] == "paper":
-            runs.sort(key=lambda run: run[1]["seed"])  # stable: variants in order per seed
-        for _, settings in runs:
-            plan.setdefault(run_key(settings), settings)
+            sweep_plan.sort(key=lambda run: run[1]["seed"])  # stable: variants in order per seed
+        runs += sweep_plan
+    if config["name"] == "long":
+        # Every arm of seed 0, then of seed 1, …: an interrupted sweep leaves whole pairs.
+        runs.sort(key=lambda run: run[1]["seed"])
+    for _, settings in runs:
+        plan.setdefault(run_key(settings), settings)
     return plan

@@ -423,3 +423,36 @@ def write_report(results, out, command=None):
         plt.close(fig)
         written.append(out / f"{sweep}.png")
     return written
+
+
+# ---------------------------------------------------------------- the long config
+def long_arm(run):
+    """The arm a long-config run belongs to: variant, and DropConnect's convention."""
+    settings = run["settings"]
+    if settings["variant"] != "dropconnect":
+        return settings["variant"]
+    return "dropconnect " + ("inverted" if settings.get("inverted") else "unscaled")
+
+
+def long_table(results):
+    """A markdown table of the long config's runs so far: every arm under every rule.
+
+    Test error (%) and cross-entropy, mean ± sd over the seeds done (n); the early-stopped
+    row is each run's weights at its best validation cross-entropy. Intervals and paired
+    comparisons are notebook 10's; this is the sweep's progress report.
+    """
+    rows = {}
+    for run in results["runs"].values():
+        arm = long_arm(run)
+        for rule, numbers in run["final_by_inference"].items():
+            rows.setdefault((arm, f"last epoch, {rule} rule"), []).append(numbers)
+        if "early_stopped" in run:
+            rows.setdefault((arm, "early-stopped, mean rule"), []).append(run["early_stopped"])
+    lines = ["| arm | weights, inference | n | test error % | test cross-entropy |",
+             "|---|---|---|---|---|"]
+    for (arm, rule), values in sorted(rows.items()):
+        error_mean, error_sd, _ = mean_sd([100 * value["test_error"] for value in values])
+        loss_mean, loss_sd, _ = mean_sd([value["test_loss"] for value in values])
+        lines.append(f"| {arm} | {rule} | {len(values)} | {error_mean:.2f} ± {error_sd:.2f} | "
+                     f"{loss_mean:.3f} ± {loss_sd:.3f} |")
+    return "\n".join(lines)

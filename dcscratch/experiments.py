@@ -37,6 +37,7 @@ Their public names are importable from here too, as notebook 07 does.
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -101,11 +102,13 @@ def training_subset(splits, fraction, seed):
     return x, y
 
 
-def build_model(variant, hidden, keep_prob, seed, num_features, num_classes, mask=None):
+def build_model(variant, hidden, keep_prob, seed, num_features, num_classes, mask=None,
+                inverted=False):
     """input → two ReLU hidden layers of width ``hidden``, dropping as the variant says → logits.
 
     ``mask`` is the mask mode of the paper config's ``dropconnect`` variant (``"flipout"``,
     ``"gaussian"`` or ``"example"``); the other DropConnect variants name theirs.
+    ``inverted``: DropConnect's convention (``DropConnectDense(inverted=...)``).
     """
     import keras
 
@@ -126,7 +129,7 @@ def build_model(variant, hidden, keep_prob, seed, num_features, num_classes, mas
                       keras.layers.Dropout(1 - keep_prob, seed=layer_seed)]
         else:
             stack.append(DropConnectDense(hidden, keep_prob, activation="relu", mask=mask,
-                                          seed=layer_seed))
+                                          seed=layer_seed, inverted=inverted))
     stack.append(keras.layers.Dense(num_classes))
     return keras.Sequential(stack)
 
@@ -163,7 +166,7 @@ def gaussian_limit_logits(model, x, batch_size=5000):
         h = np.asarray(x[start:start + batch_size], dtype=np.float64)
         for layer in model.layers:
             if isinstance(layer, DropConnectDense):
-                kernel = np.asarray(layer.kernel, dtype=np.float64)
+                kernel = np.asarray(layer.masked_kernel(), dtype=np.float64)
                 mean, variance = gaussian_moments(h, kernel, layer.keep_prob)
                 if layer.use_bias:
                     mean = mean + np.asarray(layer.bias, dtype=np.float64)
@@ -184,8 +187,94 @@ def _split_metrics(logits, labels, prefix):
             f"{prefix}_error": float(np.mean(np.argmax(log_probs, axis=1) != labels))}
 
 
-def train_run(settings, training, splits, probabilities_dir=None):
-    """Train one network and evaluate it after every epoch.
+class RunState:
+    """A run's whole state in one ``tf.train.Checkpoint``, saved after every epoch.
+
+    Resuming is loading it and going on (Keras's ``BackupAndRestore`` works the same way):
+    the model's weights and its layers' seed generators, the optimizer's slots and step
+    count, and, as strings, the example-order generator's state and the history, with the
+    epochs done, the best-validation weights (early stopping) and the time spent so far.
+    Without a folder nothing is saved and every method but :meth:`save` is a no-op.
+    """
+
+    def __init__(self, model, optimizer, directory=None, *, keep_best=False):
+        from dcscratch.tf_common import tf
+
+        self.model, self.directory = model, directory
+        self.epochs_done = tf.Variable(0, dtype=tf.int64, trainable=False)
+        self.order_state = tf.Variable("", dtype=tf.string, trainable=False)
+        self.history = tf.Variable("", dtype=tf.string, trainable=False)
+        self.times = tf.Variable([0.0, 0.0], dtype=tf.float64, trainable=False)
+        self.best = tf.Variable(-1, dtype=tf.int64, trainable=False)
+        # The code that wrote the checkpoint: a run resumes only under the same code.
+        self.training_code = tf.Variable(training_code_fingerprint(), dtype=tf.string,
+                                         trainable=False)
+        self.best_variables = ([tf.Variable(weight, trainable=False)
+                                for weight in model.get_weights()] if keep_best else [])
+        self.wall_before = self.cpu_before = 0.0
+        self.resumed_at = []
+        self.manager = None
+        if directory is not None:
+            # The model's variables by position, the seed generators' states among them (a
+            # Keras 3 model handed to Checkpoint whole saves only what its optimizer tracks).
+            checkpoint = tf.train.Checkpoint(
+                model_variables=[variable.value for variable in model.variables],
+                optimizer=optimizer, epochs_done=self.epochs_done,
+                order_state=self.order_state, history=self.history, times=self.times,
+                best=self.best, best_variables=self.best_variables,
+                training_code=self.training_code)
+            self.manager = tf.train.CheckpointManager(checkpoint, str(directory), max_to_keep=1)
+            self.checkpoint = checkpoint
+
+    def restore(self, order_rng, history):
+        """Load the latest checkpoint, if any, into the model, ``order_rng`` and ``history``.
+
+        Returns the number of epochs already done (0 for a fresh run).
+        """
+        if self.manager is None or self.manager.latest_checkpoint is None:
+            return 0
+        current = self.training_code.numpy()
+        self.checkpoint.restore(self.manager.latest_checkpoint).assert_consumed()
+        if self.training_code.numpy() != current:
+            raise SchemaError(
+                f"{self.directory} holds a run checkpointed by other training code (fingerprint "
+                f"{self.training_code.numpy().decode()[:12]}…, this code's "
+                f"{current.decode()[:12]}…): its epochs would not be comparable. Delete the "
+                "folder, or run with --fresh, to start the run again.")
+        order_rng.bit_generator.state = json.loads(self.order_state.numpy().decode())
+        history.clear()
+        history.update(json.loads(self.history.numpy().decode()))
+        self.wall_before, self.cpu_before = (float(value) for value in self.times.numpy())
+        done = int(self.epochs_done.numpy())
+        self.resumed_at.append(done)
+        return done
+
+    def remember_best(self, epoch):
+        """Keep the current weights as those of the best epoch so far (0-based ``epoch``)."""
+        for variable, weight in zip(self.best_variables, self.model.get_weights()):
+            variable.assign(weight)
+        self.best.assign(epoch)
+
+    def best_epoch(self):
+        """The 1-based epoch whose weights :meth:`best_weights` holds."""
+        return int(self.best.numpy()) + 1
+
+    def best_weights(self):
+        return [variable.numpy() for variable in self.best_variables]
+
+    def save(self, epochs_done, order_rng, history, wall_s, cpu_s):
+        """Write the state after ``epochs_done`` epochs (a no-op without a folder)."""
+        if self.manager is None:
+            return
+        self.epochs_done.assign(epochs_done)
+        self.order_state.assign(json.dumps(order_rng.bit_generator.state))
+        self.history.assign(json.dumps(history))
+        self.times.assign([self.wall_before + wall_s, self.cpu_before + cpu_s])
+        self.manager.save(checkpoint_number=epochs_done)
+
+
+def train_run(settings, training, splits, probabilities_dir=None, checkpoint_dir=None):
+    """Train one network and evaluate it after every epoch; resumable after every epoch.
 
     Args:
         settings: from :func:`run_settings` (variant, hidden, keep_prob, train_fraction, seed,
@@ -197,6 +286,11 @@ def train_run(settings, training, splits, probabilities_dir=None):
         probabilities_dir: where the paper config writes the test set's predicted
             probabilities (float16, ``.npz``) of the runs at its default setting, for the
             voting column; None writes none.
+        checkpoint_dir: where the run's whole state is saved after every epoch with
+            ``tf.train.Checkpoint`` (weights, optimizer, seed generators, the example-order
+            generator, the history, the best-validation weights, the time spent); a run
+            started again with the same folder loads it and goes on from the next epoch,
+            giving the numbers an uninterrupted run gives. None: no checkpoints.
 
     Returns:
         A dict: ``settings``, ``training``, ``train_size``, ``history`` (``METRICS`` → one value
@@ -207,7 +301,12 @@ def train_run(settings, training, splits, probabilities_dir=None):
         ``final_by_inference`` (``mean`` and, for DropConnect, ``gaussian`` in closed form,
         or for Dropout no wider than its limit ``sampling``, each with every split's loss and
         error), ``gaussian_sampled`` (default-setting DropConnect runs: Z samples against the
-        closed form on the first test images) and ``probabilities`` (file names).
+        closed form on the first test images) and ``probabilities`` (file names). With the
+        long config's ``early_stopping``, ``early_stopped``: the epoch of the best validation
+        cross-entropy (mean rule) and every split's numbers for the weights of that epoch (the
+        test set read once, at the end); with ``gaussian_curves``, DropConnect's history also
+        holds ``val_loss_gaussian`` and ``val_error_gaussian`` (the Gaussian rule in closed
+        form, every epoch).
     """
     from dcscratch.tf_common import tf  # first: TensorFlow imported without its chatter
     import keras
@@ -226,7 +325,8 @@ def train_run(settings, training, splits, probabilities_dir=None):
     test_each_epoch = training.get("test_each_epoch", True)
     x_train, y_train = training_subset(splits, settings["train_fraction"], seed)
     model = build_model(variant, settings["hidden"], keep_prob, seed, splits.num_features,
-                        splits.num_classes, mask=settings.get("mask"))
+                        splits.num_classes, mask=settings.get("mask"),
+                        inverted=settings.get("inverted", False))
     optimizer = keras.optimizers.SGD(training["learning_rate"], momentum=training["momentum"])
     # Its variables exist before the first trace, or tf.function would trace the epoch twice.
     optimizer.build(model.trainable_variables)
@@ -263,16 +363,39 @@ def train_run(settings, training, splits, probabilities_dir=None):
 
     order_rng = np.random.default_rng(seed)
     history = {metric: [] for metric in METRICS if metric.split("_")[0] in split_names}
-    for epoch in range(epochs):
+    gaussian_curves = training.get("gaussian_curves", False) and variant == "dropconnect"
+    if gaussian_curves:
+        history.update(val_loss_gaussian=[], val_error_gaussian=[])
+    early_stopping = training.get("early_stopping", False)
+    state = RunState(model, optimizer, checkpoint_dir, keep_best=early_stopping)
+    first_epoch = state.restore(order_rng, history)
+    for epoch in range(first_epoch, epochs):
         if "schedule" in training:
             optimizer.learning_rate.assign(learning_rate_at(training, epoch, epochs))
         logits = train_epoch(tf.constant(order_rng.permutation(count)))
         for metric, value in metrics(logits).items():
             history[metric].append(value)
-    final = {metric: values[-1] for metric, values in history.items()}
+        if gaussian_curves:
+            for key, value in _split_metrics(gaussian_limit_logits(model, splits.x_val),
+                                             splits.y_val, "val").items():
+                history[f"{key}_gaussian"].append(value)
+        if early_stopping and history["val_loss"][-1] <= min(history["val_loss"]):
+            state.remember_best(epoch)
+        state.save(epoch + 1, order_rng, history,
+                   time.perf_counter() - started, time.process_time() - cpu_started)
+    final = {metric: values[-1] for metric, values in history.items() if metric in METRICS}
     if not test_each_epoch:
         final.update(metrics(model(tf.constant(splits.x_test), training=False), ("test",),
                              (splits.y_test,)))
+    early_stopped = None
+    if early_stopping:
+        trained = model.get_weights()
+        model.set_weights(state.best_weights())
+        early_stopped = {"epoch": state.best_epoch(), **metrics(
+            model(tf.constant(np.concatenate([x_train, splits.x_val, splits.x_test])),
+                  training=False), ("train", "val", "test"),
+            (y_train, splits.y_val, splits.y_test))}
+        model.set_weights(trained)
     inference = "mean"
     record = {}
     if variant == "dropconnect-gaussian":
@@ -290,11 +413,15 @@ def train_run(settings, training, splits, probabilities_dir=None):
         samples = GAUSSIAN_SAMPLES
     elif "gaussian_sampled" in record:
         samples = record["gaussian_sampled"]["samples"]
+    if early_stopped is not None:
+        record["early_stopped"] = early_stopped
     return {"settings": dict(settings), "training": dict(training), "train_size": count,
             "history": history, "final": {**final, "inference": inference}, **record,
-            "wall_s": time.perf_counter() - started,
+            # Over every session the run took (a resumed run adds the time before it stopped).
+            "wall_s": state.wall_before + time.perf_counter() - started,
             # CPU seconds, because wall time on a shared machine also counts other users.
-            "cpu_s": time.process_time() - cpu_started,
+            "cpu_s": state.cpu_before + time.process_time() - cpu_started,
+            "resumed_at_epochs": state.resumed_at,
             "versions": {"dcscratch": __version__, **versions()},
             "provenance": provenance(
                 splits, load_average_start=load_at_start,
@@ -375,12 +502,16 @@ def _paper_inference(model, settings, training, splits, x_train, y_train, final,
 
 # The functions as defined here (a test may wrap the module's names; the code is this).
 _TRAINING_FUNCTIONS = (build_model, learning_rate_at, gaussian_limit_logits, _split_metrics,
-                       train_run, _is_default, _paper_inference, training_subset)
+                       RunState, train_run, _is_default, _paper_inference, training_subset)
 
 
 def training_code_fingerprint():
     """A SHA-256 of the code that trains and evaluates a run: the layers' modules and this one's
-    training functions. Resuming refuses runs whose fingerprint differs (made by other code)."""
+    training functions. Resuming refuses runs whose fingerprint differs (made by other code).
+
+    The code is hashed as its syntax tree without docstrings (comments never reach the tree),
+    so rewording documentation leaves the fingerprint alone; any change to what runs does not.
+    """
     import hashlib
     import inspect
 
@@ -390,10 +521,25 @@ def training_code_fingerprint():
     digest = hashlib.sha256()
     for module in (fast_per_example, inference, keras_layer, mask_sampler, model_tools,
                    per_example, seeding):
-        digest.update(inspect.getsource(module).encode())
+        digest.update(_code_without_docstrings(inspect.getsource(module)).encode())
     for function in _TRAINING_FUNCTIONS:
-        digest.update(inspect.getsource(function).encode())
+        digest.update(_code_without_docstrings(inspect.getsource(function)).encode())
     return digest.hexdigest()
+
+
+def _code_without_docstrings(source):
+    """``source``'s syntax tree as text, docstrings removed."""
+    import ast
+    import textwrap
+
+    tree = ast.parse(textwrap.dedent(source))
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+            body = node.body
+            if (body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                    and isinstance(body[0].value.value, str)):
+                node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)
 
 
 def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=None,
@@ -419,8 +565,10 @@ def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=
         check_training_code(results, path)
     elif path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-    probabilities_dir = (None if out is None or config["name"] != "paper"
+    probabilities_dir = (None if out is None or config["name"] not in ("paper", "long")
                          else Path(out) / "probabilities")
+    if fresh and out is not None:
+        shutil.rmtree(Path(out) / "checkpoints", ignore_errors=True)
     pending = {key: settings for key, settings in planned_runs(config).items()
                if key not in results["runs"]}
     if not pending:
@@ -432,13 +580,42 @@ def run_experiments(config, out=None, *, fresh=False, progress=True, mnist_file=
     for key, settings in bar:
         bar.set_postfix_str(key, refresh=False)
         splits = run_splits(config, settings["seed"], mnist_file, data_dir, cache=loaded)
-        run = train_run(settings, config["training"], splits, probabilities_dir)
+        checkpoints = None if out is None else checkpoint_folder(out, key)
+        run = train_run(settings, config["training"], splits, probabilities_dir, checkpoints)
         if "provenance" in run:  # which split: its fingerprint, and here the seed that drew it
             run["provenance"]["split"]["seed"] = split_seed(config, settings["seed"])
+            # The process's peak memory so far: flat across a sweep's runs when nothing leaks.
+            run["provenance"]["process_peak_rss_mb"] = peak_rss_mb()
         results["runs"][key] = run
         if path is not None:
             write_json_atomic(path, results)
+        if checkpoints is not None:  # the run is stored: its checkpoints are no longer needed
+            shutil.rmtree(checkpoints, ignore_errors=True)
+        release_memory()
     return results
+
+
+def checkpoint_folder(out, key):
+    """Where a run's checkpoints live while it trains: ``OUT/checkpoints/<run key>``."""
+    return Path(out) / "checkpoints" / key.replace(" ", "_").replace("=", "-")
+
+
+def peak_rss_mb():
+    """This process's peak resident memory so far, in MiB (Linux and macOS)."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10  # bytes there, KiB here
+
+
+def release_memory():
+    """Drop what a finished run left behind (Keras's global state, TensorFlow's graphs)."""
+    import gc
+
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
 
 
 def paper_test_labels(out, config, mnist_file=None, data_dir=None):
@@ -507,8 +684,12 @@ def parse_args(argv=None):
 
     parser.add_argument("--config", default="full", type=choice(CONFIG_NAMES, "config"),
                         help="quick (seconds), full (default; about five minutes on the "
-                             "digits) or paper (the paper's network and protocol compressed "
-                             "to a CPU budget; mnist or fashion-mnist)")
+                             "digits), paper (the paper's network and protocol compressed "
+                             "to a CPU budget; mnist or fashion-mnist) or long (the fair "
+                             "fight of notebook 10 at 400-400 over many epochs; mnist or "
+                             "fashion-mnist)")
+    parser.add_argument("--epochs", default=None, type=positive,
+                        help="epochs per run (default: the config's)")
     parser.add_argument("--exact-per-example", action="store_true",
                         help="config paper: train DropConnect with the exact per-example mask "
                              "instead of Flipout / the Gaussian mask (for a GPU)")
@@ -541,7 +722,7 @@ def main(argv=None):
     try:
         config = make_config(args.config, args.dataset, sweeps=args.sweeps,
                              variants=args.variants, seeds=args.seeds,
-                             exact_per_example=args.exact_per_example)
+                             exact_per_example=args.exact_per_example, epochs=args.epochs)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -579,7 +760,14 @@ def main(argv=None):
     results.update({key: invocation[key] for key in ("command", "elapsed_s", "load_average")},
                    commands=history)
     write_json_atomic(out / "results.json", results)
-    if config["name"] == "paper":
+    if config["name"] == "long":
+        from dcscratch.experiment_report import long_table
+
+        paper_test_labels(out, config, args.mnist_file, args.data_dir)
+        (out / "results.md").write_text(f"# {results['command']}\n\n{long_table(results)}\n")
+        written = [out / "results.md"]
+        print(long_table(results))
+    elif config["name"] == "paper":
         from dcscratch import paper_report
 
         labels = paper_test_labels(out, config, args.mnist_file, args.data_dir)

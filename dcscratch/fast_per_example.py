@@ -87,10 +87,16 @@ def flipout_matmul(x, W, seed):
     return 0.5 * (mean + perturbation)
 
 
-def gaussian_noise(batch, out_features, seed, dtype=tf.float32):
-    """The standard normal ε, shape ``(batch, out)``, that :func:`gaussian_matmul` scales."""
-    return tf.random.stateless_normal(tf.stack([batch, out_features]), _fold(seed, 3),
-                                      dtype=dtype, alg="philox")
+def gaussian_noise(batch, out_features, seed, dtype=tf.float32, samples=None):
+    """The standard normal ε that :func:`gaussian_matmul` scales.
+
+    Shape ``(batch, out)``, or ``(samples, batch, out)`` when ``samples`` is given (the
+    Gaussian inference rule's draws; the first sample is not the single draw's ε).
+    """
+    shape = tf.stack([batch, out_features])
+    if samples is not None:
+        shape = tf.concat([[samples], shape], 0)
+    return tf.random.stateless_normal(shape, _fold(seed, 3), dtype=dtype, alg="philox")
 
 
 def _sqrt_with_finite_gradient(variance):
@@ -101,13 +107,16 @@ def _sqrt_with_finite_gradient(variance):
                     tf.zeros_like(variance))
 
 
-def gaussian_matmul(x, W, keep_prob, seed):
+def gaussian_matmul(x, W, keep_prob, seed, samples=None):
     """A sample of u_n ~ N(μ_n, σ_n²) per row n of ``x``, the Gaussian stand-in for x_n(M_n⊙W).
 
     μ and σ² are :func:`dcscratch.inference.gaussian_moments`; the noise is
     :func:`gaussian_noise` of the same seed. Gradients flow through μ and σ (reparameterized).
+    With ``samples``, that many independent draws, shape ``(samples, batch, out)``: the
+    paper's Gaussian inference rule (``DropConnectDense(inference="gaussian")``) draws them
+    here, from the same moments as training's one draw.
     """
     W = tf.convert_to_tensor(W)
     mean, variance = gaussian_moments(x, W, keep_prob)
-    noise = gaussian_noise(tf.shape(x)[0], W.shape[1], seed, W.dtype)
+    noise = gaussian_noise(tf.shape(x)[0], W.shape[1], seed, W.dtype, samples)
     return mean + _sqrt_with_finite_gradient(variance) * noise

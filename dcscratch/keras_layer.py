@@ -3,11 +3,10 @@ import keras
 from keras import ops
 
 from dcscratch import fast_per_example, per_example
-from dcscratch.inference import gaussian_moments
 from dcscratch.mask_sampler import keep_mask
 from dcscratch.tf_common import tf
-from dcscratch.validation import (check_choice, check_keep_prob, check_positive_int,
-                                  check_seed)
+from dcscratch.validation import (check_bool, check_choice, check_keep_prob,
+                                  check_positive_int, check_seed)
 
 MASK_MODES = ("batch", "example", "flipout", "gaussian")
 INFERENCE_MODES = ("mean", "gaussian", "mc")
@@ -84,14 +83,22 @@ class DropConnectDense(DenseBase):
 
     In training (``training=True``, as under ``model.fit``) each weight is kept with
     probability ``keep_prob`` and otherwise set to zero: ``out = activation(x @ (M⊙W) + b)``
-    with M_ij ~ Bernoulli(keep_prob), unscaled, as in Wan et al. (2013). The bias is not
-    masked. At inference (``evaluate``, ``predict``, a plain call) the layer uses:
+    with M_ij ~ Bernoulli(keep_prob), unscaled, as in Wan et al. (2013). With
+    ``inverted=True`` the kept weights are divided by ``keep_prob``,
+    ``out = activation(x @ (M⊙W)/keep_prob + b)``: the convention of Keras's ``Dropout``
+    ("inverted dropout"), under which the kernel is the Dense-equivalent weight and a
+    learning rate moves the expected weights as fast as it moves a ``Dense`` layer's (unscaled,
+    they move keep_prob² as fast). Every mode and rule below then acts on W/keep_prob in place
+    of W; the same seed draws the same masks either way. The bias is not masked. At inference
+    (``evaluate``, ``predict``, a plain call) the layer uses:
 
-    - ``inference="mean"``: ``activation(x @ (keep_prob·W) + b)``, the expected
-      pre-activation; deterministic.
+    - ``inference="mean"``: ``activation(x @ (keep_prob·W) + b)`` (inverted: ``x @ W``), the
+      expected pre-activation; deterministic.
     - ``inference="gaussian"``: the paper's moment matching. The masked pre-activation
-      is approximated by u ~ N(keep_prob·xW, keep_prob(1-keep_prob)·(x⊙x)(W⊙W));
-      ``inference_samples`` draws of u pass through the activation and are averaged.
+      is approximated by u ~ N(keep_prob·xW, keep_prob(1-keep_prob)·(x⊙x)(W⊙W)) (inverted:
+      N(xW, (1-keep_prob)/keep_prob·(x⊙x)(W⊙W))); ``inference_samples`` draws of u pass
+      through the activation and are averaged. The draws are
+      ``fast_per_example.gaussian_matmul``'s, the ``mask="gaussian"`` training product's.
     - ``inference="mc"``: ``inference_samples`` masks drawn as in training, each output
       passed through the activation, then averaged.
 
@@ -112,7 +119,10 @@ class DropConnectDense(DenseBase):
             samples with the layer's ``mask`` mode).
         inference_samples: number of samples for ``"gaussian"`` and ``"mc"`` inference.
         seed: None or a non-negative integer seeding the layer's masks and samples.
-        chunk_size: examples whose masks are held at once when ``mask="example"``.
+        inverted: False (the paper's M⊙W) or True ((M⊙W)/keep_prob, Keras Dropout's
+            convention; the kernel is then the Dense-equivalent weight).
+        chunk_size: examples whose masks are held at once when ``mask="example"``: speed and
+            memory only (example n's mask depends on the seed and n, not on the chunk size).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         kernel_constraint, bias_constraint: as for ``keras.layers.Dense``.
         **kwargs: base layer keyword arguments (``name``, ``dtype``, ...).
@@ -125,7 +135,7 @@ class DropConnectDense(DenseBase):
     """
 
     def __init__(self, units, keep_prob=0.5, *, activation=None, use_bias=True, mask="batch",
-                 inference="mean", inference_samples=64, seed=None,
+                 inference="mean", inference_samples=64, seed=None, inverted=False,
                  chunk_size=per_example.DEFAULT_CHUNK_SIZE, **kwargs):
         super().__init__(units, activation=activation, use_bias=use_bias, **kwargs)
         self.keep_prob = check_keep_prob(keep_prob)
@@ -133,6 +143,7 @@ class DropConnectDense(DenseBase):
         self.inference = check_choice(inference, INFERENCE_MODES, "inference")
         self.inference_samples = check_positive_int(inference_samples, "inference_samples")
         self.seed = check_seed(seed)
+        self.inverted = check_bool(inverted, "inverted")
         self.chunk_size = check_positive_int(chunk_size, "chunk_size")
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
@@ -158,22 +169,32 @@ class DropConnectDense(DenseBase):
                              chunk_size=self.chunk_size)
 
     def effective_kernel(self, training=False):
-        """The kernel the masks act on; subclasses may thin it (``PersistentDropConnectDense``)."""
+        """The kernel; subclasses may thin it (``PersistentDropConnectDense``)."""
         return ops.convert_to_tensor(self.kernel)
 
-    def call(self, inputs, training=False):
+    def masked_kernel(self, training=False):
+        """The weights the masks act on: the effective kernel, divided by keep_prob if inverted.
+
+        A training step's product is ``x @ (M⊙masked_kernel())``; the mean rule's weights are
+        ``keep_prob·masked_kernel()`` (inverted: the kernel itself).
+        """
         kernel = self.effective_kernel(training)
+        return kernel / self.keep_prob if self.inverted else kernel
+
+    def call(self, inputs, training=False):
+        kernel = self.masked_kernel(training)
         if training and self.keep_prob < 1.0:
             return self._add_bias_and_activate(
                 self._masked_matmul(inputs, kernel, self.next_seed()))
         if self.inference == "mean" or self.keep_prob == 1.0:
             return self._add_bias_and_activate(ops.matmul(inputs, self.keep_prob * kernel))
         if self.inference == "gaussian":
-            mean, variance = gaussian_moments(inputs, kernel, self.keep_prob)
-            noise = tf.random.stateless_normal(
-                tf.concat([[self.inference_samples], tf.shape(mean)], 0),
-                seed=self.next_seed(), dtype=mean.dtype)
-            samples = mean + ops.sqrt(variance) * noise
+            rows = tf.reshape(inputs, (-1, kernel.shape[0]))
+            samples = fast_per_example.gaussian_matmul(rows, kernel, self.keep_prob,
+                                                       self.next_seed(),
+                                                       samples=self.inference_samples)
+            samples = tf.reshape(samples, tf.concat(
+                [[self.inference_samples], tf.shape(inputs)[:-1], [self.units]], 0))
             return ops.mean(self._add_bias_and_activate(samples), axis=0)
         seed = self.next_seed()
 
@@ -194,6 +215,7 @@ class DropConnectDense(DenseBase):
             "inference": self.inference,
             "inference_samples": self.inference_samples,
             "seed": self.seed,
+            "inverted": self.inverted,
             "chunk_size": self.chunk_size,
         })
         return config

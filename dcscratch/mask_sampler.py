@@ -13,15 +13,25 @@ less than 2^-k. :func:`chunk_bits` picks the smallest exact k among 1, 2, 4 and 
 (keep_prob 0.5 needs one bit, 0.3 needs more than 8), else k = 16 (error < 2^-16 ≈
 1.5e-5). Both ``DropConnectDense`` modes (one mask per batch, one per example) draw their
 masks here.
+
+Per-example masks (:func:`keep_masks`) are cut from one Philox stream per seed, laid out
+example by example: mask n takes the words from Philox block ``n · blocks_per_mask(...)`` on
+(a block is four 32-bit words; Philox is a counter-based generator, so any block is drawn
+without drawing the ones before it). Mask n therefore depends on the seed and on n alone,
+not on how the batch is split into chunks, and mask 0 is :func:`keep_mask`'s.
 """
 import math
 import operator
+
+from tensorflow.python.ops import gen_stateless_random_ops_v2, random_ops_util
 
 from dcscratch.tf_common import tf
 from dcscratch.validation import _invalid
 
 EXACT_CHUNK_BITS = (1, 2, 4, 8)
 FALLBACK_CHUNK_BITS = 16
+WORDS_PER_BLOCK = 4  # Philox turns one 128-bit counter into four 32-bit words
+PHILOX = 1  # the algorithm id of ``tf.random.Algorithm.PHILOX``
 
 
 def chunk_bits(keep_prob):
@@ -42,14 +52,32 @@ def exact_keep_prob(keep_prob):
     return keep_threshold(keep_prob) / 2 ** chunk_bits(keep_prob)
 
 
-def random_words(count, seed):
+def random_words(count, seed, first_block=0):
     """``count`` raw uniform 32-bit Philox words from a stateless ``seed`` (int64, shape [2]).
 
-    ``alg="philox"`` is named because the default (``"auto_select"``) made steps take
-    seconds under XLA.
+    The words of Philox blocks ``first_block``, ``first_block + 1``, … of the seed's stream
+    (four words a block): ``first_block=0`` gives ``tf.random.stateless_uniform``'s words, and
+    ``random_words(n, seed, b)`` equals ``random_words(4·b + n, seed)[4·b:]``. ``first_block``
+    may be a tensor. The algorithm is Philox by name because the default
+    (``"auto_select"``) made steps take seconds under XLA.
     """
-    return tf.random.stateless_uniform((count,), seed=seed, dtype=tf.uint32, minval=None,
-                                       maxval=None, alg="philox")
+    # TensorFlow's own seed-to-(key, counter) scrambling for Philox, as stateless_uniform
+    # does it (the same with and without XLA). The counter's low 64 bits start at 0: adding
+    # the block index moves along the stream (wrapping only past 2^64 blocks).
+    key, counter, _ = random_ops_util.get_key_counter_alg(seed, "philox")
+    offset = tf.stack([tf.cast(first_block, tf.uint64), tf.constant(0, tf.uint64)])
+    return gen_stateless_random_ops_v2.stateless_random_uniform_full_int_v2(
+        shape=[count], key=key, counter=counter + offset, alg=PHILOX, dtype=tf.uint32)
+
+
+def words_per_mask(entries, keep_prob):
+    """The 32-bit words one mask of ``entries`` entries uses: ⌈entries·k/32⌉."""
+    return -(-entries * chunk_bits(keep_prob) // 32)
+
+
+def blocks_per_mask(entries, keep_prob):
+    """Philox blocks reserved for each per-example mask: its words, rounded up to blocks."""
+    return -(-words_per_mask(entries, keep_prob) // WORDS_PER_BLOCK)
 
 
 def static_shape(shape):
@@ -81,23 +109,49 @@ def keep_mask(shape, keep_prob, seed):
     entries = math.prod(shape)
     if keep_prob == 1.0:
         return tf.ones(shape, tf.bool)
+    words = random_words(words_per_mask(entries, keep_prob), seed)
+    return tf.reshape(_keep_from_words(words[None], entries, keep_prob), shape)
+
+
+def keep_masks(count, first, shape, keep_prob, seed):
+    """Masks ``first``, ``first + 1``, … ``first + count - 1`` of the seed's per-example masks.
+
+    Shape ``(count, *shape)``; each is drawn as :func:`keep_mask` draws one, from its own
+    stretch of the seed's Philox stream (blocks ``n·blocks_per_mask`` on for mask n), so mask
+    n is the same however many masks are drawn with it. ``count`` and ``first`` may be
+    tensors; mask 0 is ``keep_mask(shape, keep_prob, seed)``.
+    """
+    shape = static_shape(shape)
+    entries = math.prod(shape)
+    masks_shape = tf.concat([[count], shape], 0) if tf.is_tensor(count) else (count, *shape)
+    if keep_prob == 1.0:
+        return tf.ones(masks_shape, tf.bool)
+    words, blocks = words_per_mask(entries, keep_prob), blocks_per_mask(entries, keep_prob)
+    first_block = tf.cast(first, tf.uint64) * blocks
+    stretch = random_words(count * blocks * WORDS_PER_BLOCK, seed, first_block)
+    rows = tf.reshape(stretch, (-1, blocks * WORDS_PER_BLOCK))[:, :words]
+    return tf.reshape(_keep_from_words(rows, entries, keep_prob), masks_shape)
+
+
+def _keep_from_words(words, entries, keep_prob):
+    """Each row of ``words`` (rows, W) uint32 cut into ``entries`` keep decisions (rows, entries)."""
     bits, threshold = chunk_bits(keep_prob), keep_threshold(keep_prob)
-    words = random_words(-(-entries * bits // 32), seed)  # ⌈entries·k/32⌉ words
+    rows = tf.shape(words)[0]
     if bits >= 8:
         # A bitcast splits each word into 32/k chunks without touching the bits.
-        chunks = tf.bitcast(words, tf.uint8 if bits == 8 else tf.uint16)
-        keep = tf.reshape(chunks, [-1]) < tf.constant(threshold, chunks.dtype)
+        chunks = tf.reshape(tf.bitcast(words, tf.uint8 if bits == 8 else tf.uint16), [rows, -1])
+        keep = chunks < tf.constant(threshold, chunks.dtype)
     else:
         # k < 8: chunk j of a byte is (byte >> k·j) & (2^k − 1), and it is below the
         # threshold exactly when byte & ((2^k − 1) << k·j) is below threshold << k·j: one AND
-        # and one comparison. Chunk position j is the leading axis, so both operations
+        # and one comparison. Chunk position j comes before the byte, so both operations
         # broadcast whole rows of bytes (with j last, TensorFlow's broadcast was 4× slower).
         positions = range(0, 8, bits)
         chunk_masks = tf.constant([[(2**bits - 1) << shift] for shift in positions], tf.uint8)
         # threshold < 2^k here (keep_prob < 1), so threshold << k·j still fits in a byte.
         thresholds = tf.constant([[threshold << shift] for shift in positions], tf.uint8)
-        bytes_ = tf.reshape(tf.bitcast(words, tf.uint8), (1, -1))
-        keep = tf.reshape(tf.bitwise.bitwise_and(bytes_, chunk_masks) < thresholds, [-1])
-    if keep.shape[0] != entries:
-        keep = keep[:entries]  # the last word's spare chunks
-    return tf.reshape(keep, shape)
+        bytes_ = tf.reshape(tf.bitcast(words, tf.uint8), (rows, 1, -1))
+        keep = tf.reshape(tf.bitwise.bitwise_and(bytes_, chunk_masks) < thresholds, [rows, -1])
+    if keep.shape[1] != entries:
+        keep = keep[:, :entries]  # the last word's spare chunks
+    return keep

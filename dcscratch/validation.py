@@ -70,6 +70,13 @@ def check_positive_int(value, argument):
     return int(value)
 
 
+def check_bool(value, argument):
+    """Return ``value`` after checking it is True or False (not 0, 1 or a string)."""
+    if not isinstance(value, bool):
+        raise TypeError(_invalid(argument, "True or False", value))
+    return value
+
+
 def check_non_negative_int(value, argument):
     """Return ``value`` after checking it is an integer >= 0."""
     expected = "a non-negative integer"

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 
+import keras
+
 from dcscratch import inference, keras_layer
 from dcscratch.inference import (calibration_bins, expected_calibration_error, gaussian_moments,
                                  predictive_entropy, relu_gaussian_mean)
@@ -49,7 +51,31 @@ def test_gaussian_moments_give_numpy_for_numpy_and_tensors_for_tensors():
 
 
 def test_the_layer_calls_the_package_moments_and_keeps_no_twin():
-    assert keras_layer.gaussian_moments is inference.gaussian_moments
+    # Training (mask="gaussian") and the Gaussian inference rule share one code path:
+    # fast_per_example.gaussian_matmul, which takes its moments from the inference module.
+    from dcscratch import fast_per_example
+
+    assert fast_per_example.gaussian_moments is inference.gaussian_moments
+    assert "gaussian_moments" not in vars(keras_layer)
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+    layer = keras_layer.DropConnectDense(2, 0.7, inference="gaussian", inference_samples=6,
+                                         seed=3, use_bias=False)
+    layer.build((None, 4))
+    seed = model_tools_seed_of(layer)
+    samples = fast_per_example.gaussian_matmul(x, layer.kernel, 0.7, seed, samples=6)
+    np.testing.assert_allclose(layer(x).numpy(), samples.numpy().mean(axis=0), rtol=1e-5,
+                               atol=1e-6)
+
+
+def model_tools_seed_of(layer):
+    """The seed the layer's next draw takes, without advancing its stream."""
+    from dcscratch.model_tools import restore_seed_states, seed_states
+
+    model = keras.Sequential([layer])
+    states = seed_states(model)
+    seed = layer.next_seed()
+    restore_seed_states(model, states)
+    return seed
 
 
 # ---------------------------------------------------------------- relu_gaussian_mean

@@ -144,7 +144,7 @@ def test_gradients_equal_the_numpy_layer_for_the_same_mask(mask):
     if mask == "batch":
         M = batch_mask((5, 4), 0.5, seed, tf.float64).numpy()
     else:
-        M = per_example_masks(6, seed, 4, 5, 4, 0.5, tf.float64).numpy()
+        M = per_example_masks(6, seed, 5, 4, 0.5, tf.float64).numpy()
     expected_out, cache = numpy_layers.dropconnect_forward(x, W, np.zeros(4), 0.5, mask=mask,
                                                            weight_mask=M)
     dx, dW, _ = numpy_layers.dropconnect_backward(dout, cache)
@@ -299,3 +299,65 @@ def test_input_whose_last_dimension_does_not_match_is_rejected():
     layer(np.ones((2, 5), np.float32))
     with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 5"):
         layer(np.ones((2, 6), np.float32))
+
+
+# ---------------------------------------------------------------- inverted DropConnect
+@pytest.mark.parametrize("mask, keep_prob", [("batch", 0.3), ("example", 0.7), ("flipout", 0.5),
+                                             ("gaussian", 0.8)])
+def test_inverted_training_divides_the_unscaled_product_by_keep_prob(mask, keep_prob):
+    # The same seed draws the same masks with and without inverted=True: the outputs differ
+    # by the factor 1/keep_prob exactly (no bias, linear activation), and so do the kernels'
+    # gradients.
+    x = np.random.default_rng(3).normal(size=(6, 5)).astype(np.float32)
+    outputs, gradients = [], []
+    for inverted in (False, True):
+        layer = DropConnectDense(4, keep_prob, use_bias=False, mask=mask, seed=7,
+                                 inverted=inverted, chunk_size=4)
+        layer.build((None, 5))
+        layer.kernel.assign(np.linspace(-1, 1, 20, dtype=np.float32).reshape(5, 4))
+        with tf.GradientTape() as tape:
+            out = layer(x, training=True)
+            objective = tf.reduce_sum(out * np.arange(24, dtype=np.float32).reshape(6, 4))
+        outputs.append(out.numpy())
+        gradients.append(tape.gradient(objective, layer.kernel).numpy())
+    np.testing.assert_allclose(outputs[1], outputs[0] / keep_prob, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(gradients[1], gradients[0] / keep_prob, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("inference", ["mean", "gaussian", "mc"])
+def test_inverted_inference_rules_act_on_kernel_over_keep_prob(inference):
+    # An inverted layer with kernel W infers exactly as an unscaled layer with kernel
+    # W/keep_prob (same seed, same samples); the inverted mean rule is x @ W + b, Dense's.
+    x = np.random.default_rng(4).normal(size=(7, 5)).astype(np.float32)
+    kernel = np.random.default_rng(5).normal(size=(5, 3)).astype(np.float32)
+    keep_prob = 0.6
+    results = []
+    for inverted, weights in ((True, kernel), (False, kernel / keep_prob)):
+        layer = DropConnectDense(3, keep_prob, activation="relu", inference=inference,
+                                 inference_samples=5, seed=2, inverted=inverted)
+        layer.build((None, 5))
+        layer.set_weights([weights, np.full(3, 0.1, np.float32)])
+        results.append(layer(x).numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-5, atol=1e-6)
+    if inference == "mean":
+        np.testing.assert_allclose(results[0], np.maximum(x @ kernel + 0.1, 0), rtol=1e-5,
+                                   atol=1e-6)
+
+
+def test_inverted_layer_round_trips_through_its_config_and_a_keras_file(tmp_path):
+    layer = DropConnectDense(3, 0.7, inverted=True, seed=1)
+    assert layer.get_config()["inverted"] is True
+    assert DropConnectDense.from_config(layer.get_config()).inverted is True
+    model = keras.Sequential([keras.Input((4,)), layer])
+    model.save(tmp_path / "inverted.keras")
+    loaded = keras.saving.load_model(tmp_path / "inverted.keras")
+    assert loaded.layers[0].inverted is True
+    x = np.ones((2, 4), np.float32)
+    np.testing.assert_allclose(loaded(x).numpy(), model(x).numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("value", [1, 0, "yes", None])
+def test_inverted_must_be_a_bool(value):
+    with pytest.raises(TypeError, match="Invalid value received for argument `inverted`. "
+                                        "Expected True or False"):
+        DropConnectDense(3, inverted=value)

@@ -6,7 +6,8 @@ import pytest
 
 from conftest import binomial_bound
 from dcscratch.keras_layer import batch_mask
-from dcscratch.mask_sampler import chunk_bits, exact_keep_prob, keep_mask, keep_threshold
+from dcscratch.mask_sampler import (chunk_bits, exact_keep_prob, keep_mask, keep_masks,
+                                    keep_threshold)
 from dcscratch.per_example import chunk_masks
 from dcscratch.tf_common import tf
 
@@ -95,8 +96,31 @@ def test_batch_and_per_example_modes_draw_from_this_sampler():
     expected = keep_mask((20, 30), 0.3, seed(5)).numpy()
     np.testing.assert_array_equal(batch_mask((20, 30), 0.3, seed(5), tf.float64).numpy(),
                                   expected.astype(np.float64))
-    # Chunk c of the per-example masks: the sampler at fold_in(seed, c).
-    chunk_seed = tf.random.experimental.stateless_fold_in(seed(5), tf.constant(2, tf.int64))
-    expected = keep_mask((4, 20, 30), 0.5, chunk_seed).numpy()
+    # Chunk c of the per-example masks: masks 4c … 4c + 3 of the seed's per-example masks,
+    # the first of which is the batch mode's mask for the same seed.
+    expected = keep_masks(12, 0, (20, 30), 0.5, seed(5)).numpy()[8:]
     np.testing.assert_array_equal(chunk_masks(2, seed(5), 4, 20, 30, 0.5, tf.float32).numpy(),
                                   expected.astype(np.float32))
+    np.testing.assert_array_equal(keep_masks(1, 0, (20, 30), 0.5, seed(5)).numpy()[0],
+                                  keep_mask((20, 30), 0.5, seed(5)).numpy())
+
+
+@pytest.mark.parametrize("keep_prob", [0.5, 0.75, 0.3])
+def test_per_example_masks_are_cut_from_one_stream_at_fixed_offsets(keep_prob):
+    # Mask n is the same drawn alone, in a run of masks, or with a tensor offset under XLA.
+    many = keep_masks(9, 0, (13, 7), keep_prob, seed(2)).numpy()
+    np.testing.assert_array_equal(keep_masks(4, 5, (13, 7), keep_prob, seed(2)).numpy(), many[5:])
+    compiled = tf.function(lambda first: keep_masks(2, first, (13, 7), keep_prob, seed(2)),
+                           jit_compile=True)
+    np.testing.assert_array_equal(compiled(tf.constant(3, tf.int64)).numpy(), many[3:5])
+    assert len({mask.tobytes() for mask in many}) == 9  # nine different masks
+
+
+def test_per_example_masks_keep_the_stated_fraction_independently_of_each_other():
+    # 400 masks of 50 entries at keep_prob 0.3: the kept fraction within 4 binomial sd, and
+    # the correlation between consecutive masks' entries within 4/sqrt(n) of 0.
+    masks = keep_masks(400, 0, (50,), 0.3, seed(8)).numpy().astype(float)
+    bound = 4 * np.sqrt(exact_keep_prob(0.3) * (1 - exact_keep_prob(0.3)) / masks.size)
+    assert abs(masks.mean() - exact_keep_prob(0.3)) < bound
+    correlation = np.corrcoef(masks[:-1].ravel(), masks[1:].ravel())[0, 1]
+    assert abs(correlation) < 4 / np.sqrt(masks[1:].size)

@@ -23,9 +23,41 @@ def test_regenerated_masks_give_the_same_output_and_gradients_as_stored_masks(ba
     x, W = rng.normal(size=(batch, 7)), rng.normal(size=(7, 5))
     dout = rng.normal(size=(batch, 5))
     lean = outputs_and_gradients(per_example_matmul, x, W, dout, chunk_size=chunk_size)
-    naive = outputs_and_gradients(per_example_matmul_naive, x, W, dout, chunk_size=chunk_size)
+    naive = outputs_and_gradients(per_example_matmul_naive, x, W, dout)
     for ours, reference in zip(lean, naive):
         np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("keep_prob", [0.5, 0.3])
+def test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size(keep_prob):
+    # Chunk sizes 1, 3 (an uneven last chunk), 8 and the whole batch: the same masks, so the
+    # same products and gradients, exactly (each example's arithmetic is the same einsum).
+    rng = np.random.default_rng(11)
+    batch = 10
+    x, W, dout = rng.normal(size=(batch, 7)), rng.normal(size=(7, 5)), rng.normal(size=(batch, 5))
+    seed = tf.constant([5, 9], tf.int64)
+
+    def run(chunk_size):
+        x_t, W_t = tf.constant(x), tf.Variable(W)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x_t)
+            out = per_example_matmul(x_t, W_t, keep_prob, seed, chunk_size)
+            objective = tf.reduce_sum(out * dout)
+        return out.numpy(), tape.gradient(objective, x_t).numpy(), tape.gradient(objective, W_t).numpy()
+
+    reference = run(1)
+    for chunk_size in (3, 8, batch):
+        for ours, expected in zip(run(chunk_size), reference):
+            np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
+    masks = per_example_masks(batch, seed, 7, 5, keep_prob, tf.float64).numpy()
+    for chunk_size in (1, 3, 8, batch):
+        stacked = np.concatenate([chunk_masks(c, seed, chunk_size, 7, 5, keep_prob, tf.float64)
+                                  .numpy() for c in range(-(-batch // chunk_size))])[:batch]
+        np.testing.assert_array_equal(stacked, masks)
+    # Example n's mask does not depend on the batch it is in either: the first rows of a
+    # longer batch's masks are this batch's.
+    longer = per_example_masks(batch + 5, seed, 7, 5, keep_prob, tf.float64).numpy()
+    np.testing.assert_array_equal(longer[:batch], masks)
 
 
 @pytest.mark.parametrize("chunk_size", [1, 4])
@@ -42,7 +74,7 @@ def test_under_xla_the_same_output_and_gradients_as_stored_masks(chunk_size):
         return out, tape.gradient(objective, x), tape.gradient(objective, W)
 
     lean = [tensor.numpy() for tensor in compiled(tf.constant(x), tf.constant(W))]
-    naive = outputs_and_gradients(per_example_matmul_naive, x, W, dout, chunk_size=chunk_size)
+    naive = outputs_and_gradients(per_example_matmul_naive, x, W, dout)
     for ours, reference in zip(lean, naive):
         # The same masks; XLA may only sum in another order (float64 rounding).
         np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
@@ -53,7 +85,7 @@ def test_gradients_match_the_formula_with_explicit_masks():
     x, W, dout = rng.normal(size=(6, 4)), rng.normal(size=(4, 3)), rng.normal(size=(6, 3))
     out, dx, dW = outputs_and_gradients(per_example_matmul, x, W, dout, chunk_size=4)
     seed = tf.constant([3, 1], tf.int64)
-    M = per_example_masks(6, seed, 4, 4, 3, 0.6, tf.float64).numpy()
+    M = per_example_masks(6, seed, 4, 3, 0.6, tf.float64).numpy()
     np.testing.assert_allclose(out, np.einsum("ni,nio->no", x, M * W), rtol=1e-12)
     np.testing.assert_allclose(dW, np.einsum("ni,no,nio->io", x, dout, M), rtol=1e-12)
     np.testing.assert_allclose(dx, np.einsum("no,nio->ni", dout, M * W), rtol=1e-12)
