@@ -12,7 +12,8 @@ variants (style note "One home for the statistics"):
   exact test and an interval for the difference in accuracy;
 - :func:`permutation_null`: a seeded permutation test of any statistic, optionally shuffling
   only within strata (for example only among a layer's surviving connections);
-- :func:`auroc` and :func:`auroc_interval`: the area under the ROC curve with DeLong's interval.
+- :func:`auroc` and :func:`auroc_interval`: the area under the ROC curve with DeLong's interval;
+  :func:`auroc_difference`: two scores of the same examples, DeLong's paired test.
 
 Everything takes NumPy arrays (or lists) and returns plain Python numbers and dicts.
 """
@@ -356,8 +357,8 @@ def _statistic_value(statistic, values):
 
 
 # ---------------------------------------------------------------- AUROC
-def _check_scores_and_labels(scores, labels):
-    scores = _check_sample(scores, "scores")
+def _check_scores_and_labels(scores, labels, argument="scores"):
+    scores = _check_sample(scores, argument)
     labels = _check_outcomes(labels, "labels", length=len(scores))
     if labels.all() or not labels.any():
         raise ValueError(_invalid("labels", "both classes present (at least one True and one "
@@ -419,3 +420,51 @@ def auroc_interval(scores, labels, *, confidence=0.95):
             "high": min(area + half_width, 1.0), "confidence": confidence,
             "positives": len(v10), "negatives": len(v01),
             "method": "DeLong variance, normal interval"}
+
+
+def auroc_difference(scores_a, scores_b, labels, *, confidence=0.95):
+    """Two scores of the same examples and labels: AUROC(a) − AUROC(b) with DeLong's paired test.
+
+    Scores of the same examples are correlated, so two marginal intervals that overlap say
+    little about their difference. DeLong, DeLong & Clarke-Pearson (1988) give the variance of
+    the difference from the per-example structural components of both scores:
+    ``var(v10_a − v10_b)/m + var(v01_a − v01_b)/n`` over the m positives and n negatives. The
+    interval is ``difference ± z · se``; the p-value is the two-sided normal test of
+    "equal areas". For a family of k such comparisons, pass ``confidence = 1 − 0.05/k``
+    (Bonferroni) and read each interval as :func:`verdict` does.
+
+    Args:
+        scores_a, scores_b: ``(n,)`` real numbers for the same n examples, larger meaning
+            "more likely positive".
+        labels: ``(n,)`` booleans (or 0/1), shared by both scores, both classes present.
+        confidence: the interval's coverage, in (0, 1).
+
+    Returns:
+        dict with ``auroc_a``, ``auroc_b``, ``difference`` (a − b), ``se``, ``low``, ``high``,
+        ``z``, ``p_value``, ``confidence``, ``positives``, ``negatives`` and ``method``. With no
+        spread in the components (se = 0, e.g. a single positive) there is no test: ``low``,
+        ``high``, ``z`` and ``p_value`` are NaN, unless the difference is 0 as well (two scores
+        that order every pair alike), which gives the interval [0, 0], z = 0 and p = 1.
+    """
+    from scipy import stats
+
+    scores_a, labels = _check_scores_and_labels(scores_a, labels, "scores_a")
+    scores_b = _check_sample(scores_b, "scores_b", length=len(scores_a))
+    confidence = _check_probability(confidence, "confidence", "the interval's coverage")
+    area_a, v10_a, v01_a = _delong_components(scores_a, labels)
+    area_b, v10_b, v01_b = _delong_components(scores_b, labels)
+    v10, v01 = v10_a - v10_b, v01_a - v01_b
+    variance = (np.var(v10, ddof=1) / len(v10) if len(v10) > 1 else 0.0) + (
+        np.var(v01, ddof=1) / len(v01) if len(v01) > 1 else 0.0)
+    se = math.sqrt(variance)
+    difference = area_a - area_b
+    if se > 0:
+        z = difference / se
+    else:  # a z of ±∞ would claim a certainty that the components cannot show
+        z = 0.0 if difference == 0 else float("nan")
+    half_width = stats.norm.ppf(0.5 + confidence / 2) * se if not math.isnan(z) else z
+    return {"auroc_a": area_a, "auroc_b": area_b, "difference": difference, "se": se,
+            "low": difference - half_width, "high": difference + half_width, "z": float(z),
+            "p_value": float(2 * stats.norm.sf(abs(z))), "confidence": confidence,
+            "positives": len(v10), "negatives": len(v01),
+            "method": "DeLong paired variance, normal interval"}

@@ -204,6 +204,83 @@ def test_auroc_interval_covers_the_binormal_area():
     assert abs(covered / trials - 0.95) < binomial_bound(0.95, trials) + 0.01
 
 
+def correlated_scores(rng, labels, shift_a, shift_b, shared=0.8):
+    """Two scores of the same examples: a shared part plus each its own noise, unit variance."""
+    common = rng.normal(size=len(labels))
+    own = math.sqrt(1 - shared**2)
+    return (shared * common + own * rng.normal(size=len(labels)) + shift_a * labels,
+            shared * common + own * rng.normal(size=len(labels)) + shift_b * labels)
+
+
+def test_auroc_difference_matches_the_pairwise_definition():
+    rng = np.random.default_rng(11)
+    labels = rng.random(90) < 0.3
+    a, b = (np.round(score, 1) for score in correlated_scores(rng, labels, 1.0, 0.5))
+    components = []
+    for scores in (a, b):
+        positives, negatives = scores[labels], scores[~labels]
+        kernel = ((positives[:, None] > negatives[None, :])
+                  + 0.5 * (positives[:, None] == negatives))
+        components.append((kernel.mean(), kernel.mean(axis=1), kernel.mean(axis=0)))
+    (area_a, v10_a, v01_a), (area_b, v10_b, v01_b) = components
+    # Var(A − B) = Var(A) + Var(B) − 2 Cov(A, B), each from the per-example components.
+    (var_a10, cov10), (_, var_b10) = np.cov(v10_a, v10_b)
+    (var_a01, cov01), (_, var_b01) = np.cov(v01_a, v01_b)
+    expected = math.sqrt((var_a10 + var_b10 - 2 * cov10) / len(v10_a)
+                         + (var_a01 + var_b01 - 2 * cov01) / len(v01_a))
+    result = stats.auroc_difference(a, b, labels)
+    assert result["auroc_a"] == pytest.approx(area_a)
+    assert result["auroc_b"] == pytest.approx(area_b)
+    assert result["difference"] == pytest.approx(area_a - area_b)
+    assert result["se"] == pytest.approx(expected)
+    assert result["p_value"] == pytest.approx(2 * scipy_stats.norm.sf(abs(result["z"])))
+
+
+def test_paired_difference_is_narrower_than_two_marginal_intervals_suggest():
+    # Correlated scores: the paired se is below √(se_a² + se_b²), which ignores the covariance.
+    rng = np.random.default_rng(12)
+    labels = np.arange(200) < 40
+    a, b = correlated_scores(rng, labels, 1.5, 1.2, shared=0.95)
+    paired = stats.auroc_difference(a, b, labels)["se"]
+    unpaired = math.hypot(stats.auroc_interval(a, labels)["se"],
+                          stats.auroc_interval(b, labels)["se"])
+    assert paired < 0.5 * unpaired
+
+
+def test_auroc_difference_holds_its_level_when_the_areas_are_equal():
+    rng = np.random.default_rng(13)
+    labels = np.arange(120) < 30
+    trials = 1000
+    rejected = sum(stats.auroc_difference(*correlated_scores(rng, labels, 1.0, 1.0), labels)
+                   ["p_value"] < 0.05 for _ in range(trials))
+    # DeLong's normal test holds its level only approximately at 30 + 90 examples.
+    assert abs(rejected / trials - 0.05) < binomial_bound(0.05, trials) + 0.01
+
+
+def test_auroc_difference_interval_covers_the_true_difference():
+    # Binormal, unit variances: AUROC = Φ(shift/√2) for each score, whatever their correlation.
+    rng = np.random.default_rng(14)
+    labels = np.arange(150) < 50
+    true_difference = (scipy_stats.norm.cdf(1.2 / math.sqrt(2))
+                       - scipy_stats.norm.cdf(0.6 / math.sqrt(2)))
+    trials, covered = 1000, 0
+    for _ in range(trials):
+        result = stats.auroc_difference(*correlated_scores(rng, labels, 1.2, 0.6), labels)
+        covered += result["low"] <= true_difference <= result["high"]
+    assert abs(covered / trials - 0.95) < binomial_bound(0.95, trials) + 0.01
+
+
+def test_auroc_difference_without_spread_is_no_verdict():
+    labels = np.array([True, False, False, False])
+    same = stats.auroc_difference([0.9, 0.1, 0.2, 0.3], [0.9, 0.1, 0.2, 0.3], labels)
+    assert (same["difference"], same["low"], same["high"], same["p_value"]) == (0, 0, 0, 1)
+    assert stats.verdict(same) == stats.NOT_RESOLVED
+    # One positive: perfect against uninformative, but no spread to test it with.
+    lone = stats.auroc_difference([0.9, 0.1, 0.2, 0.3], [0.5, 0.5, 0.5, 0.5], labels)
+    assert lone["difference"] == 0.5 and math.isnan(lone["p_value"])
+    assert stats.verdict(lone).startswith(stats.NOT_RESOLVED)
+
+
 # ---------------------------------------------------------------- bad input, by name
 def never_called(values):
     raise AssertionError("not reached")
@@ -249,6 +326,14 @@ def never_called(values):
     (lambda: stats.auroc([0.1, np.inf], [True, False]), "scores", ValueError),
     (lambda: stats.auroc_interval([0.1, 0.2], [True, False], confidence=95), "confidence",
      ValueError),
+    (lambda: stats.auroc_difference([0.1, np.nan], [0.1, 0.2], [True, False]), "scores_a",
+     ValueError),
+    (lambda: stats.auroc_difference([0.1, 0.2], [0.1, 0.2, 0.3], [True, False]), "scores_b",
+     ValueError),
+    (lambda: stats.auroc_difference([0.1, 0.2], [0.1, 0.2], [False, False]), "labels",
+     ValueError),
+    (lambda: stats.auroc_difference([0.1, 0.2], [0.2, 0.1], [True, False], confidence=1),
+     "confidence", ValueError),
 ])
 def test_bad_input_is_refused_by_name(call, argument, error):
     with pytest.raises(error, match=f"argument `{argument}`. Expected .* Received: {argument}="):
