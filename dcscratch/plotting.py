@@ -68,15 +68,19 @@ def plot_reliability_diagram(probs_by_rule, labels, *, bins=15):
         # Calibrated means each bar reaches its own mean confidence, which lies near the diagonal.
         ax.plot(edges[:-1][used] + width / 2, table["confidence"][used], "o", color="C3", ms=4,
                 label="mean confidence in the bin")
-        # A bar of 2 images looks as solid as one of 200: print how many each holds.
+        # A bar of 2 images looks as solid as one of 200: print how many each holds, upright so
+        # that the counts of neighbouring bins (say 20 and 283) cannot run together.
         for left, accuracy, count in zip(edges[:-1][used], table["accuracy"][used],
                                          table["count"][used]):
-            ax.text(left + width / 2, min(accuracy, 0.9) + 0.02, str(count), ha="center",
-                    fontsize=6)
-        ax.plot([0, 1], [0, 1], color="k", lw=0.8, ls="--")
+            ax.text(left + width / 2, accuracy + 0.02, str(count), ha="center", va="bottom",
+                    rotation=90, fontsize=6)
+        ax.plot([0, 1], [0, 1], color="k", lw=0.8, ls="--", label="calibrated")
         ece = expected_calibration_error(probs, labels, bins)
-        ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="confidence", title=f"{name}: ECE {ece:.3f}")
+        # Headroom above 1 for the counts of full bars.
+        ax.set(xlim=(0, 1), ylim=(0, 1.12), yticks=np.linspace(0, 1, 6), xlabel="confidence",
+               title=f"{name}: ECE {ece:.3f}")
     axes[0, 0].set_ylabel("accuracy")
-    axes[0, 0].legend(loc="upper left", fontsize=8)
-    fig.tight_layout()
+    # One legend under the panels, where it hides no bar.
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig
