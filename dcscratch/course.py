@@ -71,7 +71,7 @@ def _run_all(paths, write):
 
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE_CONF = ROOT / "docs"  # the website's conf.py
+SITE_CONF = ROOT / "docs"  # the website's conf.py, and its pages beside the README (*.md)
 
 
 def _toctree(caption, pages):
@@ -88,13 +88,15 @@ def _copy_pages(paths, site_dir, folder):
     return [Path(folder) / path.name for path in paths]
 
 
-def assemble_site(site_dir, notebooks, *, readme, exercises_dir, bench_dir):
+def assemble_site(site_dir, notebooks, *, readme, exercises_dir, bench_dir, docs_dir=SITE_CONF):
     """Lay out the website's pages under ``site_dir``; return them, in the sidebar's order.
 
     The landing page is the README (its links to ``notebooks/*.ipynb`` become links to the
     pages); then a page per executed notebook, a page per exercise set (the student copy that
     ``make exercises`` writes to ``<exercises_dir>/<name>/student/<name>.ipynb``, never the
-    solutions or the autograder) and the benchmark report, when ``make bench`` wrote one.
+    solutions or the autograder), the benchmark report, when ``make bench`` wrote one, and
+    the Markdown pages of ``docs_dir`` (the measurement record, ``docs/measurements.md``), at
+    the same paths as in the repository, so the README's links to them work on the site too.
     """
     site_dir = Path(site_dir)
     shutil.rmtree(site_dir, ignore_errors=True)
@@ -116,6 +118,7 @@ def assemble_site(site_dir, notebooks, *, readme, exercises_dir, bench_dir):
             text += ["", f"![Mask generation and training-step ratios]({figure.name})"]
         (site_dir / "bench.md").write_text("\n".join(text) + "\n")
         sections["Benchmark"].append(Path("bench.md"))
+    sections["Measurements"] = _copy_pages(sorted(Path(docs_dir).glob("*.md")), site_dir, "docs")
     toctrees = [_toctree(caption, pages) for caption, pages in sections.items() if pages]
     (site_dir / "index.md").write_text("\n\n".join([Path(readme).read_text(), *toctrees]) + "\n")
     return [page for pages in sections.values() for page in pages]

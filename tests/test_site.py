@@ -61,11 +61,11 @@ def _html_pages(build):
     return sorted((build / "html").rglob("*.html"))
 
 
-def test_every_notebook_exercise_set_and_the_benchmark_have_a_page_in_course_order(site):
+def test_notebooks_exercises_benchmark_and_measurements_have_pages_in_course_order(site):
     build, _ = site
     html = build / "html"
     expected = [f"notebooks/{path.stem}.html" for path in NOTEBOOKS]
-    expected += ["exercises/ex01_masks.html", "bench.html"]
+    expected += ["exercises/ex01_masks.html", "bench.html", "docs/measurements.html"]
     for page in expected:
         assert (html / page).exists(), page
     sidebar = (html / "index.html").read_text()
@@ -84,6 +84,10 @@ def test_every_notebook_of_the_course_gets_a_page(tmp_path):
     for path in course.notebook_paths(ROOT / "notebooks"):
         assert Path("notebooks") / path.name in pages
         assert f"\nnotebooks/{path.stem}\n" in index
+    # The README links to docs/measurements.md: the page sits at that path on the site too.
+    assert Path("docs") / "measurements.md" in pages
+    assert "(docs/measurements.md)" in (ROOT / "README.md").read_text()
+    assert "\ndocs/measurements\n" in index
 
 
 def test_pages_link_to_the_previous_and_the_next_page(site):
@@ -99,6 +103,10 @@ def test_the_readme_is_the_landing_page_and_its_links_lead_to_the_pages(site):
     title = ROOT.joinpath("README.md").read_text().splitlines()[0].lstrip("# ")
     assert title in index
     assert f'href="notebooks/{NOTEBOOKS[0].stem}.html"' in index
+    # The measurement record moved out of the README to a page of its own, linked from it.
+    assert 'href="docs/measurements.html"' in index
+    record = (build / "html" / "docs" / "measurements.html").read_text()
+    assert "<h1>Measurements" in record and "2026-11-24" in record and "1.20×" in record
 
 
 def test_sphinx_warns_only_about_the_notebooks_this_small_site_leaves_out(site):
