@@ -52,7 +52,8 @@ PAPER_SWEEP_SETTINGS = {"keep_prob": {"hidden": 400, "mask": "gaussian"},
 
 _TRAINING = {
     # digits: 1,077 training images of 64 pixels. Sized so that ``full`` fits in about five
-    # minutes on two CPU cores (4.3 min measured; see the README) and ``quick`` in seconds.
+    # minutes on two CPU cores (4.3 min measured; see docs/measurements.md) and ``quick`` in
+    # seconds.
     ("quick", "digits"): {"hidden": 32, "keep_prob": 0.5, "epochs": 10, "batch_size": 32,
                           "learning_rate": 0.05, "momentum": 0.9},
     ("full", "digits"): {"hidden": 128, "keep_prob": 0.5, "epochs": 30, "batch_size": 32,
