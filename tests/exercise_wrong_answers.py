@@ -207,17 +207,17 @@ WRONG_ANSWERS = {
         ],
         "q3": [
             wrong("a stateful draw: the backward pass would see another mask", """
-                def chunk_mask(seed, chunk_index, shape, keep_prob):
+                def example_mask(seed, example_index, shape, keep_prob):
                     return tf.cast(tf.random.uniform(shape) < keep_prob, tf.float32)
                 """, "use a stateless op"),
-            wrong("the chunk index left out of the seed: every chunk shares a mask", """
-                def chunk_mask(seed, chunk_index, shape, keep_prob):
+            wrong("the example index left out of the seed: every example shares a mask", """
+                def example_mask(seed, example_index, shape, keep_prob):
                     return tf.cast(tf.random.stateless_uniform(shape, seed=[seed, 0]) < keep_prob,
                                    tf.float32)
-                """, "put chunk_index into the seed"),
-            wrong("seed + chunk_index as one seed: seed 1's chunk 2 is seed 2's chunk 1", """
-                def chunk_mask(seed, chunk_index, shape, keep_prob):
-                    uniform = tf.random.stateless_uniform(shape, seed=[seed + chunk_index, 0])
+                """, "put example_index into the seed"),
+            wrong("seed + example_index as one seed: seed 1's example 2 is seed 2's example 1", """
+                def example_mask(seed, example_index, shape, keep_prob):
+                    uniform = tf.random.stateless_uniform(shape, seed=[seed + example_index, 0])
                     return tf.cast(uniform < keep_prob, tf.float32)
                 """, "the stateless seed is a pair"),
         ],
