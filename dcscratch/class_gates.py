@@ -4,10 +4,18 @@ The blog wondered whether connections that "drop and stay dropped … as a resul
 class" would make a network modular. ``ClassGatedDense`` gives every class its own set of hard
 concrete gates (as ``L0GateDense``, Louizos et al. 2018) over one shared kernel; in training the
 label picks the gate set, so the pressure towards separate sub-networks is there from the first
-step. At test time there is no label, so ``ClassGatedMLP`` routes by a documented rule, and
-``class_mask_overlap`` with the null ``shuffle_within_alive`` measures how modular the masks are
-against a null that keeps every class's number of connections and the set of connections some
-class uses.
+step. At test time there is no label, so ``ClassGatedMLP`` routes by a documented rule.
+
+Are the masks modular? Statistics of the class × connection "kept" matrix and two kinds of null:
+
+- ``shuffle_within_alive`` keeps each class's number of kept connections (over the layer, per
+  input or per unit) and the set of connections some class keeps. It does not keep how many
+  classes keep each connection, so a shared core overlaps "more than chance" under it whether
+  or not there are modules beside the core: it measures how far the degrees are from uniform,
+  not modularity.
+- ``curveball_shuffle`` keeps both each class's count and each connection's degree; a shared
+  core passes it, modules of several classes do not (``overlap_spread``). Single-class modules
+  are read from the degrees directly: ``kept_privately``.
 """
 import keras
 import numpy as np
@@ -171,51 +179,156 @@ class ClassGatedMLP(keras.Model):
         return cls(**config)
 
 
-def class_mask_overlap(kept):
-    """Mean Jaccard index |K_c ∩ K_d| / |K_c ∪ K_d| over pairs of classes.
+def _check_kept(kept, *, dims=None):
+    """``kept`` as a boolean array ``(classes, ...)`` with at least two classes."""
+    array = np.asarray(kept)
+    expected = ("a boolean array (classes, ...) with at least 2 classes"
+                + (f" and {dims} dimensions" if dims else ""))
+    if array.dtype != bool:
+        raise TypeError(_invalid("kept", expected, f"<array of dtype {array.dtype}>"))
+    if array.ndim < 2 or len(array) < 2 or (dims is not None and array.ndim != dims):
+        raise ValueError(_invalid("kept", expected, f"<array of shape {array.shape}>"))
+    return array
 
-    ``kept``: boolean array ``(classes, ...)``, the connections each class keeps. 1 when all
-    classes keep the same connections, 0 when they share none (separate modules).
+
+def pairwise_overlaps(kept):
+    """The Jaccard index |K_c ∩ K_d| / |K_c ∪ K_d| of every pair of classes c < d.
+
+    ``kept``: boolean array ``(classes, ...)``, the connections each class keeps. Returns
+    ``(classes · (classes − 1) / 2,)`` floats in the order of ``np.triu_indices(classes, 1)``;
+    a pair that keeps nothing at all counts 1 (the two sets are equal).
     """
-    kept = np.asarray(kept, bool).reshape(len(kept), -1)
-    overlaps = []
-    for c in range(len(kept)):
-        for d in range(c + 1, len(kept)):
-            union = np.sum(kept[c] | kept[d])
-            overlaps.append(np.sum(kept[c] & kept[d]) / union if union else 1.0)
-    return float(np.mean(overlaps))
+    flat = _check_kept(kept).reshape(len(kept), -1).astype(np.float64)
+    shared = flat @ flat.T
+    sizes = np.diag(shared)
+    union = sizes[:, None] + sizes[None, :] - shared
+    upper = np.triu_indices(len(flat), 1)
+    return np.where(union[upper] > 0, shared[upper] / np.maximum(union[upper], 1), 1.0)
+
+
+def class_mask_overlap(kept):
+    """Mean Jaccard index over pairs of classes (the mean of :func:`pairwise_overlaps`).
+
+    1 when all classes keep the same connections, 0 when they share none (separate modules).
+    """
+    return float(np.mean(pairwise_overlaps(kept)))
+
+
+def overlap_spread(kept):
+    """Standard deviation of the pairwise Jaccard indices over pairs of classes.
+
+    The statistic for modules of several classes under :func:`curveball_shuffle`'s null: classes
+    of one module share much with each other and little with the rest, so their pairwise
+    overlaps spread; a shared core and connections placed independently around it give every
+    pair about the same overlap.
+    """
+    return float(np.std(pairwise_overlaps(kept)))
 
 
 def kept_by_one_class(kept):
     """Share of all connections kept by exactly one class.
 
-    ``kept``: boolean array ``(classes, ...)``, the connections each class keeps. High for
-    separate modules (each connection belongs to one class), 0 when every kept connection is
-    shared by two classes or more. A second statistic for ``shuffle_within_alive``'s null.
+    ``kept``: boolean array ``(classes, ...)``, the connections each class keeps. A function of
+    each connection's degree (how many classes keep it) alone, so any null that fixes the
+    degrees, such as :func:`curveball_shuffle`, reproduces it exactly.
     """
-    kept = np.asarray(kept, bool).reshape(len(kept), -1)
+    kept = _check_kept(kept).reshape(len(kept), -1)
     return float(np.mean(kept.sum(axis=0) == 1))
 
 
-def shuffle_within_alive(kept, rng):
-    """One draw of the modularity null: each class's kept set moved at random among the alive.
+def kept_by_every_class(kept):
+    """Share of all connections kept by every class (a function of the degrees, as above)."""
+    kept = _check_kept(kept).reshape(len(kept), -1)
+    return float(np.mean(kept.all(axis=0)))
 
-    A connection is *alive* when some class keeps it. The draw keeps, for every class, as many
-    connections as the class really keeps, placed uniformly among the alive ones (a
-    permutation of the class's kept/not-kept labels within the alive connections),
-    independently across classes; the dead connections stay dead. A null spread over all
-    connections would count the dead ones (blank pixels, connections no class needs) as room to
-    be apart, and put the chance overlap too low. Made to be the ``shuffle`` of
-    ``dcscratch.stats.permutation_null`` with ``class_mask_overlap`` as the statistic.
+
+def kept_privately(kept):
+    """Per class, the share of its kept connections that no other class keeps, ``(classes,)``.
+
+    The direct measure of single-class modules: a class with a module of its own keeps a large
+    share privately; a class that shares a core with the others keeps a small one. A class that
+    keeps nothing gets 0.
+    """
+    kept = _check_kept(kept).reshape(len(kept), -1)
+    private = kept & (kept.sum(axis=0) == 1)
+    return private.sum(axis=1) / np.maximum(kept.sum(axis=1), 1)
+
+
+SHUFFLE_WITHIN = ("layer", "input", "unit")
+
+
+def shuffle_within_alive(kept, rng, within="layer"):
+    """One draw of a null that moves each class's kept connections at random among the alive.
+
+    A connection is *alive* when some class keeps it; the dead stay dead. The draw keeps, for
+    every class, as many connections as the class really keeps, placed uniformly among the
+    alive ones, independently across classes. ``within`` fixes more of each class's counts:
+
+    - ``"layer"``: each class's count over the layer;
+    - ``"input"``: each class's count per input (per pixel: whatever the class's ink does to
+      which of its connections close), placed among that input's alive connections;
+    - ``"unit"``: each class's count per output unit (per hidden unit).
+
+    What no ``within`` keeps is how many classes keep each connection (its degree): where
+    connections differ in how widely they are used (a shared core), this null's overlap is too
+    low whether or not the masks are modular; :func:`curveball_shuffle` keeps the degrees.
+    Made to be the ``shuffle`` of ``dcscratch.stats.permutation_null``.
+
+    Args:
+        kept: boolean array ``(classes, inputs, units)`` (``(classes, ...)`` for ``"layer"``).
+        rng: a ``numpy.random.Generator``.
+        within: ``"layer"``, ``"input"`` or ``"unit"``.
+    """
+    within = check_choice(within, SHUFFLE_WITHIN, "within")
+    kept = _check_kept(kept, dims=None if within == "layer" else 3)
+    if within == "layer":
+        slices = kept.reshape(len(kept), 1, -1)
+    else:
+        slices = kept if within == "input" else kept.transpose(0, 2, 1)
+    alive = slices.any(axis=0)
+    # Per class and slice, the `count` alive connections with the smallest random keys: a
+    # uniform choice of `count` among the slice's alive ones (the dead get the key +inf).
+    keys = np.where(alive, rng.random(slices.shape), np.inf)
+    ranks = np.empty(slices.shape, np.int64)
+    np.put_along_axis(ranks, np.argsort(keys, axis=-1),
+                      np.arange(slices.shape[-1])[None, None, :], axis=-1)
+    shuffled = ranks < slices.sum(axis=-1, keepdims=True)
+    if within == "unit":
+        shuffled = shuffled.transpose(0, 2, 1)
+    return shuffled.reshape(kept.shape)
+
+
+def curveball_shuffle(kept, rng, rounds=20):
+    """One draw of the fixed-margins null: every class's count and every connection's degree kept.
+
+    The class × connection matrix of ``kept`` is randomised by the curveball algorithm
+    (Strona et al. 2014; Carstens 2015 shows its chain samples uniformly among the 0/1 matrices
+    with the same row and column sums): a trade takes two classes, pools the connections that
+    exactly one of the two keeps, and deals them back at random, as many to each as it had.
+    Each round pairs the classes at random and trades within every pair; ``rounds`` rounds start
+    from ``kept`` itself.
+
+    Under this null a class keeps as many connections as it does, and a connection is kept by as
+    many classes as it is (so a shared core, kept by every class, stays put); only *which*
+    classes share the connections of a given degree is random. What it can see is structure
+    among the classes: modules of several classes that share more with each other than with the
+    rest (:func:`overlap_spread`). Single-class modules are a matter of degrees alone (their
+    connections have degree 1), which this null keeps: :func:`kept_privately` measures them.
 
     Args:
         kept: boolean array ``(classes, ...)``.
         rng: a ``numpy.random.Generator``.
+        rounds: positive integer, rounds of trades (20 rounds mix the class-gated masks of
+            notebook 08: the null's statistics no longer move between 10 and 20).
     """
-    kept = np.asarray(kept, bool)
-    flat = kept.reshape(len(kept), -1)
-    alive = np.flatnonzero(flat.any(axis=0))
-    shuffled = np.zeros_like(flat)
-    for c, row in enumerate(flat):
-        shuffled[c, alive] = row[alive][rng.permutation(len(alive))]
-    return shuffled.reshape(kept.shape)
+    kept = _check_kept(kept)
+    rounds = check_positive_int(rounds, "rounds")
+    flat = kept.reshape(len(kept), -1).copy()
+    for _ in range(rounds):
+        order = rng.permutation(len(flat))
+        for a, b in zip(order[0::2], order[1::2]):
+            differ = np.flatnonzero(flat[a] != flat[b])
+            dealt_to_a = rng.permutation(differ)[:int(flat[a, differ].sum())]
+            flat[a, differ], flat[b, differ] = False, True
+            flat[a, dealt_to_a], flat[b, dealt_to_a] = True, False
+    return flat.reshape(kept.shape)

@@ -10,6 +10,9 @@ are left out of each shuffled epoch). Per seed:
 - ``persistent-taylor`` / ``persistent-magnitude``: ``PersistentDropConnectDense`` (keep_prob
   0.8 on the hidden layer's alive connections, 1 on the output layer) pruned on the cubic
   schedule from epoch 1 to epoch 10, by Taylor score or by magnitude;
+- ``gradual-taylor`` / ``gradual-magnitude``: the control arms, the same layers, schedule and
+  scores with keep_prob 1 on the hidden layer too: gradual pruning (Zhu & Gupta 2017) without
+  DropConnect, so that persistent minus gradual is what DropConnect's dropping adds;
 - ``pruned``: magnitude pruning with retraining (Han et al. 2015): 10 epochs of Dense, prune the
   smallest |w| per layer, 5 epochs with the pruned weights held at zero;
 - ``class-gated``: ``ClassGatedMLP``, hidden-layer gates per class selected by the label in
@@ -18,10 +21,14 @@ are left out of each shuffled epoch). Per seed:
   one hard-concrete gate set per class learnt on its first layer (300 full-batch steps).
 
 Running it takes several minutes on two cores, so the notebook reads the committed results:
-``python -m dcscratch.extension_study`` writes ``results/extensions/study.json``.
+``python -m dcscratch.extension_study`` writes ``results/extensions/study.json``, with the commit
+it ran at and ``code_fingerprint()`` of the modules that decide what runs, so that a reader (and
+``tests/test_extension_study.py``) can tell whether the results are this code's.
 """
 import argparse
 import base64
+import hashlib
+import inspect
 import json
 import subprocess
 import sys
@@ -33,7 +40,12 @@ import numpy as np
 COMMITTED = Path(__file__).resolve().parents[1] / "results" / "extensions" / "study.json"
 EPOCHS, PRUNE_AT_EPOCH, BATCH_SIZE, LEARNING_RATE = 15, 10, 64, 0.02
 HIDDEN, PERSISTENT_KEEP_PROB = 128, 0.8
-ARMS = ("dense", "l0", "persistent-taylor", "persistent-magnitude", "pruned")
+ARMS = ("dense", "l0", "persistent-taylor", "persistent-magnitude", "gradual-taylor",
+        "gradual-magnitude", "pruned")
+#: The modules whose code decides what the study runs (``code_fingerprint`` hashes them).
+STUDY_MODULES = ("dcscratch.extension_study", "dcscratch.class_gates", "dcscratch.extensions",
+                 "dcscratch.persistent", "dcscratch.keras_layer", "dcscratch.mask_sampler",
+                 "dcscratch.data")
 
 
 def train(model, data, *, epochs=EPOCHS, seed=0, with_labels=False, after_epoch=None,
@@ -90,8 +102,12 @@ def l0_model(penalty, seed, inputs=64, classes=10):
                              L0GateDense(classes, connection_penalty=penalty, seed=seed + 100)])
 
 
-def persistent_model(sparsities, score, seed, steps_per_epoch, inputs=64, classes=10):
-    """Pruned from the end of epoch 1 to the end of epoch 10, once an epoch, to ``sparsities``."""
+def persistent_model(sparsities, score, seed, steps_per_epoch, inputs=64, classes=10,
+                     keep_prob=PERSISTENT_KEEP_PROB):
+    """Pruned from the end of epoch 1 to the end of epoch 10, once an epoch, to ``sparsities``.
+
+    ``keep_prob`` is the hidden layer's DropConnect keep probability (1: gradual pruning alone).
+    """
     import keras
     from dcscratch.persistent import PersistentDropConnectDense
     keras.utils.set_random_seed(seed)
@@ -99,7 +115,7 @@ def persistent_model(sparsities, score, seed, steps_per_epoch, inputs=64, classe
                 "prune_end": PRUNE_AT_EPOCH * steps_per_epoch, "prune_every": steps_per_epoch}
     return keras.Sequential([
         keras.Input((inputs,)),
-        PersistentDropConnectDense(HIDDEN, PERSISTENT_KEEP_PROB, activation="relu",
+        PersistentDropConnectDense(HIDDEN, keep_prob, activation="relu",
                                    target_sparsity=sparsities[0], seed=seed, **schedule),
         PersistentDropConnectDense(classes, 1.0, target_sparsity=sparsities[1], seed=seed + 100,
                                    **schedule)])
@@ -196,6 +212,9 @@ def run_seed(data, seed, *, l0_penalty, class_penalty):
     for score in ("taylor", "magnitude"):
         models[f"persistent-{score}"] = train(
             persistent_model(sparsities, score, seed, steps_per_epoch), data, seed=seed)
+        models[f"gradual-{score}"] = train(
+            persistent_model(sparsities, score, seed, steps_per_epoch, keep_prob=1.0), data,
+            seed=seed)
     models["pruned"] = pruned_and_retrained(data, sparsities, seed)
     record = {"seed": seed, "l0_sparsity_per_layer": sparsities, "correct": {}, "zero_share": {}}
     for arm, model in models.items():
@@ -246,14 +265,39 @@ def choose_class_penalty(data, penalties, seed=0):
     return max(accuracies, key=accuracies.get), accuracies
 
 
-def _commit():
-    """HEAD of the repository holding this file, + "-dirty" if tracked files differ from it."""
+def code_fingerprint(modules=STUDY_MODULES):
+    """SHA-256 of the modules' code without docstrings (comments never reach the syntax tree).
+
+    Rewording documentation leaves it alone; any change to what runs changes it. The committed
+    study records it, and its test compares it with the code in the checkout.
+    """
+    import importlib
+
+    from dcscratch.experiments import _code_without_docstrings
+
+    digest = hashlib.sha256()
+    for name in modules:
+        digest.update(_code_without_docstrings(
+            inspect.getsource(importlib.import_module(name))).encode())
+    return digest.hexdigest()
+
+
+def _commit(modules=STUDY_MODULES):
+    """HEAD of the repository holding this file, + "-dirty" if a file of ``modules`` differs from it.
+
+    Only the study's own modules count: other files that other work has changed do not change
+    what the study runs.
+    """
+    import importlib
+
     folder = Path(__file__).parent
+    files = [inspect.getsourcefile(importlib.import_module(name)) for name in modules]
     try:
         commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                                 cwd=folder, check=True).stdout.strip()
-        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                                 capture_output=True, text=True, cwd=folder, check=True).stdout
+        changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all", "--",
+                                  *files], capture_output=True, text=True, cwd=folder,
+                                 check=True).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit + ("-dirty" if changed.strip() else "")
@@ -263,10 +307,10 @@ def run_study(seeds=(0, 1, 2, 3, 4), *, l0_penalty=1e-3, class_penalties=(1e-5, 
               progress=True):
     """The whole study as a JSON-ready dict, with what is needed to trust it."""
     import dcscratch
-    from dcscratch.devices import versions
+    from dcscratch.devices import machine, versions
 
     data = dcscratch.load_digits(seed=0)
-    commit = _commit()  # before the runs: the code that produced them
+    commit, fingerprint = _commit(), code_fingerprint()  # before the runs: the code that ran
     started = time.perf_counter()
     class_penalty, validation = choose_class_penalty(data, class_penalties)
     runs = []
@@ -275,11 +319,13 @@ def run_study(seeds=(0, 1, 2, 3, 4), *, l0_penalty=1e-3, class_penalties=(1e-5, 
         if progress:
             print(f"seed {seed} done, {time.perf_counter() - started:.0f} s", file=sys.stderr)
     return {"command": "python -m dcscratch.extension_study", "commit": commit,
-            "versions": versions(), "dataset": "digits (load_digits(seed=0))",
+            "code_fingerprint": fingerprint, "versions": versions(), "machine": machine(),
+            "dataset": "digits (load_digits(seed=0))",
             "test_size": int(len(data.y_test)), "seeds": list(seeds), "l0_penalty": l0_penalty,
             "class_penalty": class_penalty, "class_penalty_validation": validation,
             "budget": {"epochs": EPOCHS, "batch_size": BATCH_SIZE,
-                       "learning_rate": LEARNING_RATE, "prune_at_epoch": PRUNE_AT_EPOCH},
+                       "learning_rate": LEARNING_RATE, "prune_at_epoch": PRUNE_AT_EPOCH,
+                       "persistent_keep_prob": PERSISTENT_KEEP_PROB},
             "wall_s": round(time.perf_counter() - started), "runs": runs}
 
 

@@ -6,12 +6,17 @@ variants (style note "One home for the statistics"):
 - :func:`mean_sd` and :func:`paired_interval`: runs paired by seed, the mean difference with a
   Student t interval; :func:`verdict` reads it as "lower", "higher" or "not resolved at this n"
   (an interval that holds 0 is absence of evidence, never "no difference");
+- :func:`paired_p_value` and :func:`holm`: the same comparison's paired t p-value, and Holm's
+  correction when a verdict is drawn from a family of comparisons;
+- :func:`paired_bootstrap`: runs paired by seed *and* scored on the same test examples, an
+  interval that resamples both (the t interval over seeds conditions on the one test set);
 - :func:`min_detectable_difference` and :func:`n_to_resolve`: the power of that comparison —
   the smallest difference n pairs would resolve, and the n that would resolve a given one;
 - :func:`paired_counts`: two classifiers on one test set, their discordant counts, McNemar's
   exact test and an interval for the difference in accuracy;
 - :func:`permutation_null`: a seeded permutation test of any statistic, optionally shuffling
   only within strata (for example only among a layer's surviving connections);
+- :func:`correlation_interval`: Pearson's r with the Fisher-z interval;
 - :func:`auroc` and :func:`auroc_interval`: the area under the ROC curve with DeLong's interval;
   :func:`auroc_difference`: two scores of the same examples, DeLong's paired test.
 
@@ -152,6 +157,146 @@ def verdict(interval):
     if low <= 0 <= high:
         return NOT_RESOLVED
     return "lower" if high < 0 else "higher"
+
+
+def paired_p_value(a, b):
+    """Two-sided p-value of the paired t test of "mean(a − b) = 0" (the test behind
+    :func:`paired_interval`: its 95 % interval excludes 0 exactly when this is below 0.05).
+
+    Args:
+        a, b: ``(n,)`` numbers, the i-th entries paired.
+
+    Returns:
+        A float in [0, 1]; NaN when there is no test (n < 2, or every difference equal, where
+        :func:`verdict` says "not resolved" too).
+    """
+    from scipy import stats
+
+    a = _check_sample(a, "a")
+    b = _check_sample(b, "b", length=len(a))
+    mean, sd, n = mean_sd(a - b)
+    if n < 2 or not sd > ZERO_SPREAD * abs(mean):
+        return float("nan")
+    return float(2 * stats.t.sf(abs(mean) / (sd / math.sqrt(n)), n - 1))
+
+
+def holm(p_values):
+    """Holm's (1979) adjusted p-values for a family of tests: a verdict at level α holds for the
+    whole family (the chance of any false verdict stays ≤ α) where the adjusted p is ≤ α.
+
+    Sort the m p-values; the k-th smallest (k = 1 … m) is multiplied by m − k + 1, the results
+    are made non-decreasing in that order and capped at 1. Uniformly more powerful than
+    Bonferroni's m·p, under no assumption about how the tests depend on each other. A NaN
+    p-value (no test) stays NaN and counts in m.
+
+    Args:
+        p_values: ``(m,)`` numbers in [0, 1] (or NaN).
+
+    Returns:
+        ``(m,)`` NumPy array of adjusted p-values, in the order given.
+    """
+    p_values = np.asarray(p_values, dtype=float)
+    expected = "a non-empty 1-D array of p-values in [0, 1] (NaN for no test)"
+    if p_values.ndim != 1 or p_values.size == 0:
+        raise ValueError(_invalid("p_values", expected, _describe(p_values)))
+    tested = ~np.isnan(p_values)
+    if np.any((p_values[tested] < 0) | (p_values[tested] > 1)):
+        raise ValueError(_invalid("p_values", expected, _describe(p_values)))
+    m = p_values.size
+    order = np.argsort(np.where(tested, p_values, np.inf), kind="stable")
+    adjusted = np.full(m, np.nan)
+    running = 0.0
+    for rank, index in enumerate(order):
+        if not tested[index]:
+            continue
+        running = max(running, min(1.0, (m - rank) * p_values[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+def paired_bootstrap(correct_a, correct_b, *, resamples=2000, seed=0, confidence=0.95):
+    """Accuracy(a) − accuracy(b) over runs *and* test examples, by a two-level bootstrap.
+
+    Runs paired by seed and scored on one fixed test set: the t interval over the seeds says how
+    the difference varies with the seed *on this test set*. Here every resample draws the runs
+    with replacement and, independently, the test examples with replacement (the same examples
+    for every run and both variants, which are all scored on the same images), so the interval
+    also holds the test set's sampling. A percentile interval; with few runs (5) it is on the
+    narrow side (the bootstrap over runs cannot see tails that 5 runs do not show).
+
+    Args:
+        correct_a, correct_b: ``(runs, examples)`` booleans (or 0/1): whether run r of each
+            variant got example i right, runs paired by row and examples by column.
+        resamples: positive integer. seed: non-negative integer. confidence: in (0, 1).
+
+    Returns:
+        dict with ``mean`` (the observed difference), ``low``, ``high``, ``runs``, ``examples``,
+        ``resamples``, ``confidence`` and ``method``.
+    """
+    expected = "a 2-D array (runs, examples) of booleans or 0/1"
+    arrays = []
+    for argument, values in (("correct_a", correct_a), ("correct_b", correct_b)):
+        array = np.asarray(values)
+        if not (array.dtype == bool or np.issubdtype(array.dtype, np.integer)):
+            raise TypeError(_invalid(argument, expected, _describe(array)))
+        if array.ndim != 2 or array.size == 0 or not np.all((array == 0) | (array == 1)):
+            raise ValueError(_invalid(argument, expected, _describe(array)))
+        arrays.append(array.astype(np.float64))
+    if arrays[0].shape != arrays[1].shape:
+        raise ValueError(_invalid("correct_b", f"the shape of correct_a, {arrays[0].shape}",
+                                  _describe(np.asarray(correct_b))))
+    resamples = check_positive_int(resamples, "resamples")
+    seed = check_seed(seed)
+    if seed is None:
+        raise TypeError(_invalid("seed", "a non-negative integer (the interval must be "
+                                 "reproducible)", seed))
+    confidence = _check_probability(confidence, "confidence", "the interval's coverage")
+    difference = arrays[0] - arrays[1]
+    runs, examples = difference.shape
+    rng = np.random.default_rng(seed)
+    # A resample's mean is w_runs · D · w_examples / (runs · examples), with w the counts of a
+    # multinomial draw: one matrix product for all resamples.
+    run_counts = rng.multinomial(runs, np.full(runs, 1 / runs), size=resamples)
+    example_counts = rng.multinomial(examples, np.full(examples, 1 / examples), size=resamples)
+    means = np.einsum("br,re,be->b", run_counts, difference, example_counts) / (runs * examples)
+    low, high = np.quantile(means, [0.5 - confidence / 2, 0.5 + confidence / 2])
+    return {"mean": float(difference.mean()), "low": float(low), "high": float(high),
+            "runs": runs, "examples": examples, "resamples": resamples,
+            "confidence": confidence,
+            "method": "two-level percentile bootstrap (runs and test examples)"}
+
+
+def correlation_interval(x, y, *, confidence=0.95):
+    """Pearson's r with the Fisher-z interval: tanh(atanh r ± z / √(n − 3)).
+
+    Exact in the limit for a bivariate normal sample of n independent pairs; with dependent
+    pairs (neighbouring pixels) the effective n is smaller and the interval too narrow.
+
+    Args:
+        x, y: ``(n,)`` numbers, n ≥ 4, neither constant.
+        confidence: the interval's coverage, in (0, 1).
+
+    Returns:
+        dict with ``r``, ``low``, ``high``, ``n``, ``confidence`` and ``critical_r`` (the
+        smallest |r| whose interval excludes 0 at this n).
+    """
+    from scipy import stats
+
+    x = _check_sample(x, "x")
+    y = _check_sample(y, "y", length=len(x))
+    if len(x) < 4:
+        raise ValueError(_invalid("x", "at least 4 pairs (the interval's √(n − 3))",
+                                  _describe(x)))
+    for argument, values in (("x", x), ("y", y)):
+        if np.all(values == values[0]):
+            raise ValueError(_invalid(argument, "values that are not all equal",
+                                      _describe(values)))
+    confidence = _check_probability(confidence, "confidence", "the interval's coverage")
+    r = float(np.corrcoef(x, y)[0, 1])
+    half_width = stats.norm.ppf(0.5 + confidence / 2) / math.sqrt(len(x) - 3)
+    z = math.atanh(min(max(r, -1 + 1e-15), 1 - 1e-15))
+    return {"r": r, "low": math.tanh(z - half_width), "high": math.tanh(z + half_width),
+            "n": len(x), "confidence": confidence, "critical_r": math.tanh(half_width)}
 
 
 def _power_quantiles(n, confidence, power):

@@ -3,8 +3,11 @@ import keras
 import numpy as np
 import pytest
 
+from dcscratch import stats
 from dcscratch.class_gates import (ClassGatedDense, ClassGatedMLP, class_mask_overlap,
-                                   kept_by_one_class, shuffle_within_alive)
+                                   curveball_shuffle, kept_by_every_class, kept_by_one_class,
+                                   kept_privately, overlap_spread, pairwise_overlaps,
+                                   shuffle_within_alive)
 from dcscratch.extensions import hard_concrete_test_gate
 
 from test_extensions import synthetic_problem
@@ -156,14 +159,134 @@ def test_the_null_overlap_is_chance_among_the_alive_connections():
     # Independent classes that each keep half of the alive connections overlap at ≈ 1/3
     # (|A∩B|/|A∪B| = p²/(2p − p²) at p = 1/2); a null over all 100 would give ≈ 0.1.
     assert abs(null.mean() - 1 / 3) < 0.05 and null.std() > 0
-    # Modular masks (disjoint quarters of the alive set) fall far below the null; a shared core
-    # (every class the same) far above.
-    modular = np.zeros((4, 100), bool)
-    for c in range(4):
-        modular[c, 10 * c:10 * c + 10] = True
-    assert class_mask_overlap(modular) < null_overlaps(modular, 50, seed=5).min()
-    shared = np.tile(kept[:1], (4, 1))
-    assert class_mask_overlap(shared) > null.max()
+
+
+def planted(classes=10, connections=2000, *, core=0.36, groups=None, private=0.0, fringe=0.3,
+            seed=0):
+    """A kept matrix: a core every class keeps, optional modules, a random fringe.
+
+    ``groups``: a list of lists of classes; each group gets a block of 15 % of the connections
+    that its classes (and only they) keep. ``private``: each class gets that share of the
+    connections as its own. The rest: each class keeps each with probability ``fringe``,
+    independently.
+    """
+    rng = np.random.default_rng(seed)
+    kept = np.zeros((classes, connections), bool)
+    start = int(core * connections)
+    kept[:, :start] = True
+    for group in groups or []:
+        block = slice(start, start + int(0.15 * connections))
+        kept[np.ix_(group, np.arange(connections)[block])] = True
+        start = block.stop
+    for c in range(classes):
+        own = int(private * connections)
+        kept[c, start:start + own] = True
+        start += own
+    kept[:, start:] = rng.uniform(size=(classes, connections - start)) < fringe
+    return kept
+
+
+def modularity_p(kept, seed=0, permutations=99):
+    """p of the overlap spread under the fixed-margins (curveball) null."""
+    return stats.permutation_null(overlap_spread, kept, shuffle=curveball_shuffle,
+                                  permutations=permutations, seed=seed).p_value
+
+
+def test_curveball_keeps_every_class_count_and_every_connection_degree():
+    kept = planted(groups=[[0, 1, 2]], seed=1).reshape(10, 40, 50)
+    shuffled = curveball_shuffle(kept, np.random.default_rng(1))
+    assert shuffled.shape == kept.shape and shuffled.dtype == bool
+    np.testing.assert_array_equal(shuffled.sum(axis=(1, 2)), kept.sum(axis=(1, 2)))
+    np.testing.assert_array_equal(shuffled.sum(axis=0), kept.sum(axis=0))
+    assert not np.array_equal(shuffled, kept)
+    # Statistics of the degrees alone are reproduced exactly.
+    for statistic in (kept_by_one_class, kept_by_every_class):
+        assert statistic(shuffled) == statistic(kept)
+
+
+def test_curveball_samples_uniformly_among_matrices_with_the_same_margins():
+    # Margins (1, 1, 1) by (1, 1, 1): the six 3×3 permutation matrices, equally likely.
+    rng = np.random.default_rng(2)
+    draws = 3000
+    counts = {}
+    for _ in range(draws):
+        key = curveball_shuffle(np.eye(3, dtype=bool), rng, rounds=5).tobytes()
+        counts[key] = counts.get(key, 0) + 1
+    assert len(counts) == 6
+    # Each count is binomial(3000, 1/6): 5 sd ≈ 102 around 500.
+    assert all(abs(count - draws / 6) < 5 * np.sqrt(draws * (1 / 6) * (5 / 6))
+               for count in counts.values())
+
+
+def test_a_planted_shared_core_is_not_modular_under_fixed_margins_but_is_under_the_alive_null():
+    p_values, alive_ratios = [], []
+    for seed in range(10):
+        kept = planted(seed=seed)
+        p_values.append(modularity_p(kept, seed=seed))
+        alive = null_overlaps(kept, 20, seed=seed)
+        alive_ratios.append(class_mask_overlap(kept) / alive.mean())
+    # No modules: p is uniform, so p ≤ 0.05 in 3 of 10 cores or more has probability 0.012.
+    assert sum(p <= 0.05 for p in p_values) <= 2
+    # The alive null calls the same cores "more overlap than chance" (the review's false
+    # premise): a shared core alone lifts the overlap above independent masks.
+    assert min(alive_ratios) > 1.2
+    # And few of any class's connections are its own (0.7⁹ of its 30 % fringe share: ≈ 2 %).
+    assert kept_privately(planted()).max() < 0.05
+
+
+def test_planted_modules_of_several_classes_are_modular_under_fixed_margins():
+    for seed, groups in ((0, [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]), (1, [[0, 1], [2, 3, 4]])):
+        kept = planted(groups=groups, seed=seed)
+        assert modularity_p(kept, seed=seed) == 0.01  # beyond all 99 draws of the null
+        # Their private share is small: the curveball test, not kept_privately, sees them.
+        assert kept_privately(kept).max() < 0.05
+
+
+def test_single_class_modules_show_in_the_private_share_not_in_the_spread():
+    kept = planted(private=0.04, seed=3)  # a core, ten private modules, a fringe
+    assert kept_privately(kept).min() > 0.05  # ≈ 0.09 here; the core alone: ≈ 0.02
+    # Their structure is a matter of degrees (private connections have degree 1), which the
+    # fixed-margins null keeps: not a sign of modules of several classes.
+    assert modularity_p(kept, seed=3) > 0.05
+
+
+def test_kept_privately_counts_each_class_connections_no_other_class_keeps():
+    kept = np.zeros((3, 10), bool)
+    kept[0, :4] = True      # 0, 1 private to class 0; 2, 3 shared with class 1
+    kept[1, 2:6] = True     # 4, 5 private to class 1
+    np.testing.assert_allclose(kept_privately(kept), [2 / 4, 2 / 4, 0.0])
+
+
+def test_pairwise_overlaps_are_jaccard_indices_in_triu_order():
+    kept = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [1, 1, 1, 1]], bool)
+    np.testing.assert_allclose(pairwise_overlaps(kept), [1 / 3, 2 / 4, 2 / 4])
+    assert overlap_spread(np.ones((3, 5), bool)) == 0.0
+
+
+@pytest.mark.parametrize("within, axis", [("input", 2), ("unit", 1)])  # the axis summed over
+def test_shuffles_within_inputs_or_units_keep_each_class_count_per_slice(within, axis):
+    rng = np.random.default_rng(5)
+    kept = rng.uniform(size=(4, 6, 5)) < 0.4
+    kept[:, 0] = False  # an input no class uses
+    shuffled = shuffle_within_alive(kept, rng, within=within)
+    np.testing.assert_array_equal(shuffled.sum(axis=axis), kept.sum(axis=axis))
+    assert np.all(shuffled.any(axis=0) <= kept.any(axis=0))
+    assert not np.array_equal(shuffled, kept)
+
+
+@pytest.mark.parametrize("call, error, argument", [
+    (lambda: curveball_shuffle(np.ones((1, 4), bool), np.random.default_rng(0)), ValueError,
+     "kept"),
+    (lambda: curveball_shuffle(np.ones((3, 4)), np.random.default_rng(0)), TypeError, "kept"),
+    (lambda: curveball_shuffle(np.ones((3, 4), bool), np.random.default_rng(0), rounds=0),
+     ValueError, "rounds"),
+    (lambda: shuffle_within_alive(np.ones((3, 4), bool), np.random.default_rng(0),
+                                  within="input"), ValueError, "kept"),
+    (lambda: shuffle_within_alive(np.ones((3, 4, 2), bool), np.random.default_rng(0),
+                                  within="pixel"), ValueError, "within")])
+def test_bad_kept_arrays_and_options_are_rejected_by_name(call, error, argument):
+    with pytest.raises(error, match=f"Invalid value received for argument `{argument}`"):
+        call()
 
 
 @pytest.mark.parametrize("kwargs, error, argument", [

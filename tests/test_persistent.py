@@ -80,6 +80,23 @@ def test_dead_connections_are_exactly_zero_get_no_gradient_and_no_update_from_ad
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
+def test_keep_prob_one_is_gradual_pruning_without_dropconnect():
+    # The control arm of notebook 08's study: same schedule and scores, no DropConnect noise.
+    x, y = synthetic_problem(3)
+    keras.utils.set_random_seed(3)
+    layer = PersistentDropConnectDense(3, 1.0, target_sparsity=0.5, prune_start=2, prune_end=8,
+                                       prune_every=2, seed=3)
+    training_steps(layer, x, y, 10)
+    alive = layer.alive_mask.numpy()
+    assert alive.mean() == 0.5
+    # A training pass is deterministic and is the pruned Dense layer x(A⊙W) + b.
+    expected = x @ (alive * layer.kernel.numpy()) + layer.bias.numpy()
+    for _ in range(2):
+        np.testing.assert_allclose(layer(x, training=True).numpy(), expected, rtol=1e-5,
+                                   atol=1e-5)
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_taylor_score_is_the_sum_over_steps_of_abs_weight_times_gradient():
     x, y = synthetic_problem(2)
     layer = PersistentDropConnectDense(3, 1.0, target_sparsity=0.5, prune_start=10,

@@ -59,6 +59,78 @@ def test_verdict_reads_the_sign_only_when_the_interval_excludes_zero(low, high, 
     assert "no difference" not in words
 
 
+# ---------------------------------------------------------------- families and test sets
+def test_paired_p_value_matches_scipy_and_agrees_with_the_interval():
+    a, b = np.array([0.10, 0.20, 0.15, 0.31, 0.22]), np.array([0.12, 0.21, 0.18, 0.30, 0.25])
+    assert stats.paired_p_value(a, b) == pytest.approx(scipy_stats.ttest_rel(a, b).pvalue)
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        a, b = rng.normal(size=5), rng.normal(size=5)
+        excluded = stats.verdict(stats.paired_interval(a, b)) != stats.NOT_RESOLVED
+        assert excluded == (stats.paired_p_value(a, b) < 0.05)
+    assert math.isnan(stats.paired_p_value([0.3, 0.4], [0.2, 0.3]))  # all differences equal
+    assert math.isnan(stats.paired_p_value([0.3], [0.2]))
+
+
+def test_holm_matches_the_hand_computed_step_down():
+    # Sorted 0.01, 0.02, 0.03, 0.04 times 4, 3, 2, 1: 0.04, 0.06, 0.06 (made monotone), 0.06.
+    np.testing.assert_allclose(stats.holm([0.03, 0.01, 0.04, 0.02]), [0.06, 0.04, 0.06, 0.06])
+    np.testing.assert_allclose(stats.holm([0.5, 0.9]), [1.0, 1.0])
+    adjusted = stats.holm([0.01, np.nan, 0.04])  # a missing test still counts in m = 3
+    assert adjusted[0] == pytest.approx(0.03) and math.isnan(adjusted[1])
+    assert adjusted[2] == pytest.approx(0.08)  # the second smallest, times m − 1 = 2
+
+
+def test_holm_holds_the_familywise_error_rate():
+    rng = np.random.default_rng(2)
+    trials, m = 4000, 8
+    any_false = sum(np.any(stats.holm(rng.uniform(size=m)) <= 0.05) for _ in range(trials))
+    assert any_false / trials <= 0.05 + binomial_bound(0.05, trials)
+
+
+def test_paired_bootstrap_widens_the_seed_interval_by_the_test_sets_sampling():
+    rng = np.random.default_rng(3)
+    runs, examples = 5, 400
+    hard = rng.uniform(size=examples) < 0.3  # examples both variants find hard
+    correct_b = ~hard & (rng.uniform(size=(runs, examples)) < 0.97)
+    correct_a = correct_b & (rng.uniform(size=(runs, examples)) < 0.99)  # a loses ≈ 0.7 %
+    result = stats.paired_bootstrap(correct_a, correct_b, resamples=2000, seed=0)
+    difference = correct_a.mean(axis=1) - correct_b.mean(axis=1)
+    assert result["mean"] == pytest.approx(difference.mean())
+    assert result["low"] < result["mean"] < result["high"] <= 0
+    seeds_only = stats.paired_interval(correct_a.mean(axis=1), correct_b.mean(axis=1))
+    assert result["high"] - result["low"] > 0.5 * (seeds_only["high"] - seeds_only["low"])
+    assert stats.paired_bootstrap(correct_a, correct_b, seed=0) == stats.paired_bootstrap(
+        correct_a, correct_b, seed=0)
+
+
+def test_paired_bootstrap_covers_the_true_difference_of_examples_drawn_afresh():
+    # The task: two classifiers with per-example accuracies; each trial draws a new test set.
+    rng = np.random.default_rng(4)
+    trials, covered = 200, 0
+    for _ in range(trials):
+        difficulty = rng.uniform(0.8, 1.0, size=300)
+        correct_b = rng.uniform(size=(5, 300)) < difficulty
+        correct_a = rng.uniform(size=(5, 300)) < difficulty - 0.02
+        result = stats.paired_bootstrap(correct_a, correct_b, resamples=500, seed=1)
+        covered += result["low"] <= -0.02 <= result["high"]
+    # 95 % intervals; 5 runs make the percentile bootstrap a little narrow: 0.9 at least.
+    assert covered / trials > 0.9 - binomial_bound(0.9, trials)
+
+
+def test_correlation_interval_is_fisher_z_and_its_critical_r():
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=32)
+    y = -0.1 * x + rng.normal(size=32)
+    result = stats.correlation_interval(x, y)
+    r = scipy_stats.pearsonr(x, y)
+    assert result["r"] == pytest.approx(r.statistic)
+    low, high = r.confidence_interval(0.95)  # SciPy's Fisher-z interval
+    assert (result["low"], result["high"]) == pytest.approx((low, high))
+    # At n = 32 an |r| below 0.35 is not resolved from 0.
+    assert result["critical_r"] == pytest.approx(0.349, abs=1e-3)
+
+
 # ---------------------------------------------------------------- power
 def test_min_detectable_difference_is_the_reviews_two_points_at_five_seeds():
     # Review of notebook 07, finding 4: n = 5 and a spread of 1.2–1.3 points → ≈ 2 points.
@@ -297,6 +369,15 @@ def never_called(values):
     (lambda: stats.paired_interval([1.0, 2.0], [1.0, 2.0], confidence="95%"), "confidence",
      TypeError),
     (lambda: stats.verdict((0.1, 0.2)), "interval", TypeError),
+    (lambda: stats.paired_p_value([1.0, 2.0], [1.0]), "b", ValueError),
+    (lambda: stats.holm([0.1, 1.5]), "p_values", ValueError),
+    (lambda: stats.holm([]), "p_values", ValueError),
+    (lambda: stats.paired_bootstrap([[1, 0]], [[1, 0, 1]]), "correct_b", ValueError),
+    (lambda: stats.paired_bootstrap([1, 0], [1, 0]), "correct_a", ValueError),
+    (lambda: stats.paired_bootstrap([[0.5, 1.0]], [[1, 0]]), "correct_a", TypeError),
+    (lambda: stats.paired_bootstrap([[1, 0]], [[1, 0]], seed=None), "seed", TypeError),
+    (lambda: stats.correlation_interval([1.0, 2.0, 3.0], [1.0, 2.0, 4.0]), "x", ValueError),
+    (lambda: stats.correlation_interval([1.0, 2.0, 3.0, 4.0], [1.0] * 4), "y", ValueError),
     (lambda: stats.verdict({"low": 0.1}), "interval", TypeError),
     (lambda: stats.min_detectable_difference(-1.0, 5), "sd", ValueError),
     (lambda: stats.min_detectable_difference(1.0, 1), "n", ValueError),
