@@ -439,7 +439,8 @@ def _ratio_with_spread(row, key):
 
 
 def plot(results):
-    """Figure: ns per weight against size for each way; step time ratios to Dense."""
+    """Figure: ns per weight against size for each way; step time ratios, with their
+    interquartile ranges, to Dense and to the naive per-example step."""
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -453,11 +454,16 @@ def plot(results):
     left.legend(fontsize=7)
     left.grid(alpha=0.3, which="both")
     rows = results["training_step"] + results["per_example"]
+    # The bars are medians of same-round ratios; the whiskers their interquartile range, so that
+    # a bar on the wrong side of 1 shows how far the rounds spread.
+    spread = [[row["time_ratio"] - row["time_ratio_q1"] for row in rows],
+              [row["time_ratio_q3"] - row["time_ratio"] for row in rows]]
     right.barh([row["variant"] for row in rows], [row["time_ratio"] for row in rows],
+               xerr=spread, capsize=2,
                color=["C0"] * len(results["training_step"]) + ["C1"] * len(results["per_example"]))
     right.axvline(1, color="k", lw=0.8)
-    right.set(xscale="log", xlabel="time ratio (blue: × Dense step, orange: × naive)",
-              title="training step")
+    right.set(xscale="log", xlabel="time ratio, median and interquartile range over rounds\n"
+              "(blue: × Dense step, orange: × naive)", title="training step")
     fig.tight_layout()
     return fig
 
