@@ -12,12 +12,15 @@ rate, (c) converges more slowly but generalises better, and tabulate No-Drop, Dr
 DropConnect. This module runs the same comparisons on a two-hidden-layer network:
 
 - variants (``VARIANTS``): ``no-drop``; ``dropout`` (Keras ``Dropout`` after each hidden
-  layer); ``dropconnect-batch`` and ``dropconnect-example`` (``DropConnectDense`` with one
-  mask per batch or per example, mean inference); ``dropconnect-gaussian``, trained exactly
-  as ``dropconnect-batch`` (same seed, same weights) and evaluated with the paper's
-  Gaussian inference, ``DropConnectDense(inference="gaussian")``;
-- sweeps (``SWEEPS``): hidden width, keep_prob, training-set size, and ``curves`` (every
-  variant at the default setting, whose per-epoch errors give the convergence plot);
+  layer); ``dropconnect`` (``DropConnectDense`` with per-example masks: its mask mode,
+  ``flipout``, ``gaussian`` or ``example``, and its convention, inverted or unscaled, are run
+  settings); ``dropconnect-batch`` (one mask per batch, the blog's variant); and the older
+  ``dropconnect-example`` (exact per-example masks) and ``dropconnect-gaussian`` (trained as
+  ``dropconnect-batch``, predicting with the Gaussian rule at Z = ``GAUSSIAN_SAMPLES``), which
+  no sweep runs any more;
+- sweeps (``SWEEPS``): hidden width, keep_prob, training-set size, ``curves`` (every
+  variant at the default setting, whose per-epoch errors give the convergence plot), and
+  DropConnect's mask mode (``exact``) and convention (``convention``) at the default setting;
 - every run is repeated over several seeds; a seed fixes the initial weights, the masks
   and the order of the examples, and on the digits also the train/validation/test split
   (``config["split"] == "per-seed"``: each run's split drawn with its seed, so the spread over
@@ -25,7 +28,8 @@ DropConnect. This module runs the same comparisons on a two-hidden-layer network
 
 Every run evaluates train, validation and test loss and error after each epoch in
 inference mode with the mean rule (cheap); ``final`` holds the last epoch's numbers under
-the variant's own inference rule. Under ``--out`` the command writes ``results.json``
+the variant's own inference rule, and ``final_by_inference`` (where the config names the
+rules) every rule's: DropConnect's Gaussian rule in closed form, Dropout's sampling. Under ``--out`` the command writes ``results.json``
 (rewritten atomically after every run, so an interrupted sweep resumes where it stopped),
 ``results.md`` and one PNG per sweep.
 
@@ -44,6 +48,11 @@ from pathlib import Path
 
 import numpy as np
 
+# TensorFlow first, through the package's quiet import (``tf_common``): ``per_example``
+# imports it through ``mask_sampler``, which would load it without silencing its start-up
+# lines on stderr and without lowering its Python logger to errors (Keras's retracing
+# warnings, for one).
+from dcscratch import tf_common  # noqa: F401  (isort: skip)
 from dcscratch.data import DataFileError
 # Re-exported: notebook 07, the exercises and the tests use them as ``experiments.NAME``.
 from dcscratch.experiment_configs import (  # noqa: F401
@@ -51,8 +60,9 @@ from dcscratch.experiment_configs import (  # noqa: F401
     SWEEP_VARIANTS, SWEEPS, SWEPT, VARIANTS, make_config, planned_runs, run_key, run_settings,
     split_seed, sweep_runs)
 from dcscratch.experiment_report import (  # noqa: F401
-    best_on_validation, curves, describe_difference, markdown, paired_difference, plot_curves,
-    plot_sweep, sweep_table, variant_color, verdict, write_report)
+    PAPER_RULE, best_on_validation, chosen_comparisons, curves, describe_difference,
+    dropconnect_choices, final_numbers, gaussian_checks, markdown, paired_difference,
+    plot_curves, plot_sweep, sweep_table, swept_settings, variant_color, verdict, write_report)
 from dcscratch.experiment_store import (  # noqa: F401
     COMMITTED_DIGITS, SCHEMA_VERSION, SchemaError, load_results, new_results, provenance,
     write_json_atomic)
@@ -342,7 +352,9 @@ def train_run(settings, training, splits, probabilities_dir=None, checkpoint_dir
         [x_train, splits.x_val, splits.x_test][:len(split_names)]))
 
     @tf.function
-    def train_epoch(order):
+    def train_epoch(order, x, y, all_inputs):
+        # The data are arguments, not captured constants: a graph that captured them would
+        # keep them alive as long as TensorFlow keeps the graph (hundreds of MB a run).
         # The whole epoch is one graph: at these sizes Python's per-step overhead would
         # cost more than the arithmetic.
         for start in tf.range(0, count, batch_size):
@@ -372,7 +384,7 @@ def train_run(settings, training, splits, probabilities_dir=None, checkpoint_dir
     for epoch in range(first_epoch, epochs):
         if "schedule" in training:
             optimizer.learning_rate.assign(learning_rate_at(training, epoch, epochs))
-        logits = train_epoch(tf.constant(order_rng.permutation(count)))
+        logits = train_epoch(tf.constant(order_rng.permutation(count)), x, y, all_inputs)
         for metric, value in metrics(logits).items():
             history[metric].append(value)
         if gaussian_curves:
@@ -387,14 +399,15 @@ def train_run(settings, training, splits, probabilities_dir=None, checkpoint_dir
     if not test_each_epoch:
         final.update(metrics(model(tf.constant(splits.x_test), training=False), ("test",),
                              (splits.y_test,)))
-    early_stopped = None
+    early_stopped = early_test_logits = None
     if early_stopping:
         trained = model.get_weights()
         model.set_weights(state.best_weights())
+        early_logits = np.asarray(model(tf.constant(np.concatenate(
+            [x_train, splits.x_val, splits.x_test])), training=False))
+        early_test_logits = early_logits[-len(splits.y_test):]
         early_stopped = {"epoch": state.best_epoch(), **metrics(
-            model(tf.constant(np.concatenate([x_train, splits.x_val, splits.x_test])),
-                  training=False), ("train", "val", "test"),
-            (y_train, splits.y_val, splits.y_test))}
+            early_logits, ("train", "val", "test"), (y_train, splits.y_val, splits.y_test))}
         model.set_weights(trained)
     inference = "mean"
     record = {}
@@ -407,7 +420,7 @@ def train_run(settings, training, splits, probabilities_dir=None, checkpoint_dir
             all_inputs, training=False))
     if "gaussian_samples" in training:  # the paper config
         record = _paper_inference(model, settings, training, splits, x_train, y_train,
-                                  final, probabilities_dir)
+                                  final, probabilities_dir, early_test_logits)
     samples = None
     if inference == "gaussian":
         samples = GAUSSIAN_SAMPLES
@@ -442,8 +455,14 @@ def _is_default(settings, training):
 
 
 def _paper_inference(model, settings, training, splits, x_train, y_train, final,
-                     probabilities_dir):
-    """The paper config's evaluations after training: every inference rule the run has."""
+                     probabilities_dir, early_test_logits=None):
+    """The paper config's evaluations after training: every inference rule the run has.
+
+    The stored test probabilities (default-setting runs) hold every rule's: ``mean``, and
+    ``gaussian`` (DropConnect), ``sampling`` (Dropout, where run) and ``early_stopped`` (the
+    best-validation weights under the mean rule, given as ``early_test_logits``), so that
+    comparisons can be resampled over test images.
+    """
     from scipy.special import softmax
 
     from dcscratch.model_tools import mc_predict
@@ -484,6 +503,7 @@ def _paper_inference(model, settings, training, splits, x_train, y_train, final,
                                from_logits=True).probs
             sampling.update(_split_metrics(np.log(np.maximum(probs, 1e-30)), labels, name))
         by_inference["sampling"] = sampling
+        test_probabilities["sampling"] = probs  # the last part is the test split
     record["final_by_inference"] = by_inference
     if probabilities_dir is not None and _is_default(settings, training):
         from scipy.special import softmax as _softmax
@@ -492,6 +512,9 @@ def _paper_inference(model, settings, training, splits, x_train, y_train, final,
 
         test_probabilities["mean"] = _softmax(np.asarray(
             model(keras.ops.convert_to_tensor(splits.x_test), training=False), np.float64), 1)
+        if early_test_logits is not None:
+            test_probabilities["early_stopped"] = _softmax(
+                np.asarray(early_test_logits, np.float64), 1)
         name = run_key(settings).replace(" ", "_").replace("=", "-") + ".npz"
         Path(probabilities_dir).mkdir(parents=True, exist_ok=True)
         np.savez_compressed(Path(probabilities_dir) / name, **{

@@ -7,7 +7,7 @@ import pytest
 import scipy.stats
 from idx_files import write_idx_folder
 
-from dcscratch import data, experiment_configs, experiments, paper_report, stats
+from dcscratch import data, experiment_configs, experiments, paper_report, per_example, stats
 
 COMMITTED = "results/fashion-mnist"
 TINY_PAPER = dict(experiment_configs._TRAINING["paper", "fashion-mnist"], hidden=8, epochs=2,
@@ -58,7 +58,7 @@ def test_exact_per_example_is_a_flag_that_changes_every_dropconnect_mask():
 @pytest.mark.parametrize("call, message", [
     (lambda: experiments.make_config("paper", "digits"), "'paper' is for dataset"),
     (lambda: experiments.make_config("full", "digits", exact_per_example=True),
-     "applies to config 'paper' only"),
+     "applies to configs 'paper' and 'long' only"),
     (lambda: experiments.make_config("paper", "mnist", exact_per_example="yes"),
      "exact_per_example must be True or False")])
 def test_bad_paper_config_arguments_are_named(call, message):
@@ -146,8 +146,8 @@ def test_a_paper_run_records_every_inference_rule_and_reads_the_test_set_once(ti
         assert ("probabilities" in run) == default
         provenance = run["provenance"]
         assert provenance["training_code"] == experiments.training_code_fingerprint()
-        assert provenance["chunk_size"] == (1 if run["settings"].get("mask") == "example"
-                                            else None)
+        assert provenance["chunk_size"] == (per_example.DEFAULT_CHUNK_SIZE
+                                            if run["settings"].get("mask") == "example" else None)
         assert provenance["split"]["sizes"] == {"train": 60, "val": 10_000, "test": 40}
     sampled = next(run["gaussian_sampled"] for run in results["runs"].values()
                    if "gaussian_sampled" in run)
@@ -235,10 +235,13 @@ def test_committed_paper_results_match_the_config_with_five_networks_per_row(roo
         seeds = paper_report.values_of(committed, "curves", variant, "test_error",
                                        paper_report.RULES[variant][0])
         assert sorted(seeds) == [0, 1, 2, 3, 4], variant
-    current = experiments.training_code_fingerprint()
+    # One training code made every run, from one clean commit. (It is not today's code: the
+    # layer gained `inverted` and chunk-independent per-example masks after these runs, so
+    # resuming this file is refused; the Flipout and Gaussian-rule arithmetic they used is
+    # unchanged, which the recomputation below checks.)
+    assert len({run["provenance"]["training_code"] for run in committed["runs"].values()}) == 1
     for key, run in committed["runs"].items():
         provenance = run["provenance"]
-        assert provenance["training_code"] == current, key
         assert provenance["code"]["commit"] and provenance["code"]["dirty"] is False
         assert provenance["split"]["sizes"] == {"train": 50_000, "val": 10_000, "test": 10_000}
         assert provenance["machine"]["cores"] >= 1
@@ -256,7 +259,8 @@ RECOMPUTED_FAMILY_ALPHA = 0.01
 def test_a_committed_run_is_recomputed_from_the_real_files(root, committed, fashion_mnist_folder):
     """A committed run (width sweep: DropConnect, Flipout, 400 units, seed 0), retrained here.
 
-    Same code (the fingerprint test), seeds, masks and data (the split's fingerprint); only
+    Same Flipout and Gaussian-rule arithmetic (the mask bits of a seed are unchanged), seeds,
+    masks and data (the split's fingerprint); only
     float32 rounding can differ. On the CPU that made the results it is the same run, but
     another CPU's vector kernels round differently and SGD amplifies it: on an AVX-512 Xeon
     (2026-12-07) the retrained exact-mask check's run was already 0.007 nats off in its first
