@@ -253,17 +253,31 @@ def paired_bootstrap(correct_a, correct_b, *, resamples=2000, seed=0, confidence
     confidence = _check_probability(confidence, "confidence", "the interval's coverage")
     difference = arrays[0] - arrays[1]
     runs, examples = difference.shape
+    low, high = two_level_interval(difference, resamples=resamples, seed=seed,
+                                   confidence=confidence)
+    return {"mean": float(difference.mean()), "low": float(low), "high": float(high),
+            "runs": runs, "examples": examples, "resamples": resamples,
+            "confidence": confidence,
+            "method": "two-level percentile bootstrap (runs and test examples)"}
+
+
+def two_level_interval(differences, *, resamples=2000, seed=0, confidence=0.95):
+    """Percentile interval of the mean of ``differences`` (runs, examples), both levels resampled.
+
+    Each resample draws the runs (rows) with replacement and, independently, the examples
+    (columns): :func:`paired_bootstrap`'s interval, for any per-example numbers (0/1 errors,
+    cross-entropies). ``differences`` is a 2-D float array; the other arguments as there.
+    """
+    differences = np.asarray(differences, dtype=np.float64)
+    runs, examples = differences.shape
     rng = np.random.default_rng(seed)
     # A resample's mean is w_runs · D · w_examples / (runs · examples), with w the counts of a
     # multinomial draw: one matrix product for all resamples.
     run_counts = rng.multinomial(runs, np.full(runs, 1 / runs), size=resamples)
     example_counts = rng.multinomial(examples, np.full(examples, 1 / examples), size=resamples)
-    means = np.einsum("br,re,be->b", run_counts, difference, example_counts) / (runs * examples)
+    means = np.einsum("br,re,be->b", run_counts, differences, example_counts) / (runs * examples)
     low, high = np.quantile(means, [0.5 - confidence / 2, 0.5 + confidence / 2])
-    return {"mean": float(difference.mean()), "low": float(low), "high": float(high),
-            "runs": runs, "examples": examples, "resamples": resamples,
-            "confidence": confidence,
-            "method": "two-level percentile bootstrap (runs and test examples)"}
+    return float(low), float(high)
 
 
 def correlation_interval(x, y, *, confidence=0.95):

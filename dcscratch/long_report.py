@@ -1,0 +1,144 @@
+"""The long sweep's evidence (``make experiments-long``, notebook 10): arms, intervals, votes.
+
+The long config trains, per seed, No-Drop, Dropout, and DropConnect inverted and unscaled, and
+stores every run's test probabilities under each of its scorings (``results.json`` names the
+files). A *scoring* is an arm read one way:
+
+- ``no-drop`` and ``no-drop early-stopped`` (the same run's weights at its best validation
+  cross-entropy, the practitioner's baseline);
+- ``dropout`` (Keras's mean rule) and ``dropout sampling`` (50 sampled masks averaged);
+- ``dropconnect inverted`` / ``dropconnect unscaled``, each by the ``mean`` and the
+  ``gaussian`` rule (the paper's, in closed form).
+
+Two arms scored on the same 10,000 test images with the same seeds differ by a number with two
+sources of noise: the seeds (training) and the images (this test set is one draw of the world).
+:func:`compare` gives both intervals — the seed-paired t interval, which conditions on this test
+set, and a two-level bootstrap over seeds and images, which does not — for error and
+cross-entropy.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+
+from dcscratch.stats import paired_counts, paired_interval, two_level_interval
+
+# (scoring name, arm, stored rule): the scorings in the order the tables list them.
+SCORINGS = (
+    ("no-drop", "no-drop", "mean"),
+    ("no-drop early-stopped", "no-drop", "early_stopped"),
+    ("dropout", "dropout", "mean"),
+    ("dropout sampling", "dropout", "sampling"),
+    ("dropconnect inverted, mean rule", "dropconnect inverted", "mean"),
+    ("dropconnect inverted, gaussian rule", "dropconnect inverted", "gaussian"),
+    ("dropconnect unscaled, mean rule", "dropconnect unscaled", "mean"),
+    ("dropconnect unscaled, gaussian rule", "dropconnect unscaled", "gaussian"),
+)
+SCORING_NAMES = tuple(name for name, _, _ in SCORINGS)
+
+
+def arm_of(run):
+    """The arm a run belongs to: its variant, and for DropConnect its convention."""
+    settings = run["settings"]
+    if settings["variant"] != "dropconnect":
+        return settings["variant"]
+    return "dropconnect " + ("inverted" if settings.get("inverted") else "unscaled")
+
+
+def load(out):
+    """``(results, labels, probabilities)`` of a long sweep's folder.
+
+    ``probabilities[scoring]`` is ``{seed: (images, classes) float64}`` for every scoring whose
+    runs are stored; ``labels`` are the test labels.
+    """
+    out = Path(out)
+    results = json.loads((out / "results.json").read_text())
+    labels = np.load(out / "probabilities" / "test_labels.npy").astype(np.int64)
+    probabilities = {}
+    for run in results["runs"].values():
+        if "probabilities" not in run:
+            continue
+        stored = np.load(out / "probabilities" / run["probabilities"]["file"])
+        for name, arm, rule in SCORINGS:
+            if arm == arm_of(run) and rule in stored:
+                probabilities.setdefault(name, {})[run["settings"]["seed"]] = (
+                    stored[rule].astype(np.float64))
+    return results, labels, probabilities
+
+
+def per_image(probs, labels):
+    """``(wrong, loss)`` per image: 0/1 error and cross-entropy −log p(label), in nats.
+
+    Float16 storage rounds a probability below 6e-8 to 0; such a loss is capped at
+    −log(6e-8) ≈ 16.6 nats rather than infinite (and said so where it matters).
+    """
+    probs = np.asarray(probs, dtype=np.float64)
+    wrong = (np.argmax(probs, axis=1) != labels).astype(np.float64)
+    loss = -np.log(np.maximum(probs[np.arange(len(labels)), labels], 6e-8))
+    return wrong, loss
+
+
+def paired_seeds(probabilities, a, b):
+    """The seeds both scorings have, sorted (the pairs every comparison uses)."""
+    return sorted(set(probabilities.get(a, {})) & set(probabilities.get(b, {})))
+
+
+def compare(probabilities, labels, a, b, *, resamples=2000, seed=0, confidence=0.95):
+    """Scoring ``a`` minus scoring ``b``, in test error (points) and cross-entropy (nats).
+
+    Returns a dict per metric (``"error"``, ``"loss"``) with ``difference`` (mean over the paired
+    seeds), ``seeds_interval`` (paired t over seeds: conditions on this test set),
+    ``seeds_and_images_interval`` (two-level percentile bootstrap: seeds and test images
+    resampled, the same images for both scorings), and ``n_seeds``, ``n_images``.
+    """
+    seeds = paired_seeds(probabilities, a, b)
+    if len(seeds) < 2:
+        raise ValueError(f"comparing {a!r} with {b!r} needs two paired seeds; "
+                         f"have {len(seeds)}")
+    outcome = {}
+    for index, (metric, scale) in enumerate((("error", 100.0), ("loss", 1.0))):
+        rows = np.array([per_image(probabilities[a][s], labels)[index]
+                         - per_image(probabilities[b][s], labels)[index] for s in seeds]) * scale
+        per_seed_a = [scale * per_image(probabilities[a][s], labels)[index].mean() for s in seeds]
+        per_seed_b = [scale * per_image(probabilities[b][s], labels)[index].mean() for s in seeds]
+        t_interval = paired_interval(per_seed_a, per_seed_b, confidence=confidence)
+        outcome[metric] = {
+            "difference": float(rows.mean()),
+            "seeds_interval": (t_interval["low"], t_interval["high"]),
+            "seeds_and_images_interval": two_level_interval(
+                rows, resamples=resamples, seed=seed, confidence=confidence),
+            "n_seeds": len(seeds), "n_images": rows.shape[1]}
+    return outcome
+
+
+def vote(probabilities, scoring, labels):
+    """The voting ensemble of a scoring: its runs' probabilities averaged over seeds.
+
+    Returns ``(correct, error)``: per-image 0/1 correctness and the ensemble's test error (%).
+    """
+    average = np.mean([probabilities[scoring][s] for s in sorted(probabilities[scoring])], axis=0)
+    correct = np.argmax(average, axis=1) == labels
+    return correct, 100.0 * float(1.0 - correct.mean())
+
+
+def vote_comparison(probabilities, labels, a, b):
+    """McNemar's exact test of two voting ensembles on the same images (``stats.paired_counts``)."""
+    correct_a, _ = vote(probabilities, a, labels)
+    correct_b, _ = vote(probabilities, b, labels)
+    return paired_counts(correct_a, correct_b)
+
+
+def curves(results, arm, metric="val_loss"):
+    """``(seeds, epochs)`` array of one arm's per-epoch ``metric`` (``val_loss_gaussian`` too)."""
+    rows = [run["history"][metric] for run in results["runs"].values()
+            if arm_of(run) == arm and metric in run["history"]]
+    return np.array(rows)
+
+
+def epochs_to_reach(results, arm, threshold, metric="val_loss"):
+    """Per seed, the first epoch (1-based) whose ``metric`` is at most ``threshold``, else None."""
+    reached = []
+    for row in curves(results, arm, metric):
+        hits = np.flatnonzero(row <= threshold)
+        reached.append(int(hits[0]) + 1 if len(hits) else None)
+    return reached

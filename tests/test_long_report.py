@@ -1,0 +1,122 @@
+"""The long sweep's report: scorings read from stored probabilities, paired intervals, votes."""
+import json
+
+import numpy as np
+import pytest
+
+from dcscratch import long_report, stats
+
+IMAGES, CLASSES, SEEDS = 400, 3, (0, 1, 2, 3)
+
+
+def write_sweep(folder, rng):
+    """A long sweep's folder with random probabilities; returns (labels, stored arrays)."""
+    (folder / "probabilities").mkdir(parents=True)
+    labels = rng.integers(0, CLASSES, IMAGES)
+    np.save(folder / "probabilities" / "test_labels.npy", labels.astype(np.int8))
+    runs, stored = {}, {}
+    arms = {"no-drop": ({"variant": "no-drop"}, ("mean", "early_stopped")),
+            "dropout": ({"variant": "dropout"}, ("mean", "sampling", "early_stopped")),
+            "dropconnect inverted": ({"variant": "dropconnect", "inverted": True},
+                                     ("mean", "gaussian", "early_stopped"))}
+    for arm, (settings, rules) in arms.items():
+        for seed in SEEDS:
+            arrays = {rule: rng.dirichlet(np.ones(CLASSES), IMAGES).astype(np.float16)
+                      for rule in rules}
+            name = f"{arm}-{seed}.npz".replace(" ", "_")
+            np.savez(folder / "probabilities" / name, **arrays)
+            stored[arm, seed] = arrays
+            runs[f"{arm} seed={seed}"] = {
+                "settings": {**settings, "seed": seed},
+                "probabilities": {"file": name, "rules": sorted(rules)},
+                "history": {"val_loss": [1.0, 0.5, 0.7], "val_error": [0.5, 0.3, 0.3]}}
+    (folder / "results.json").write_text(json.dumps({"runs": runs}))
+    return labels, stored
+
+
+@pytest.fixture
+def sweep(tmp_path):
+    labels, stored = write_sweep(tmp_path, np.random.default_rng(0))
+    return tmp_path, labels, stored
+
+
+def test_every_stored_rule_becomes_its_scoring_by_seed(sweep):
+    folder, labels, stored = sweep
+    _, loaded_labels, probabilities = long_report.load(folder)
+    np.testing.assert_array_equal(loaded_labels, labels)
+    assert set(probabilities) == {"no-drop", "no-drop early-stopped", "dropout", "dropout sampling",
+                                  "dropconnect inverted, mean rule",
+                                  "dropconnect inverted, gaussian rule"}
+    np.testing.assert_array_equal(probabilities["dropout sampling"][2],
+                                  stored["dropout", 2]["sampling"].astype(np.float64))
+    assert sorted(probabilities["no-drop early-stopped"]) == list(SEEDS)
+
+
+def test_compare_gives_the_seed_paired_interval_and_a_wider_one_over_images(sweep):
+    folder, labels, stored = sweep
+    _, labels, probabilities = long_report.load(folder)
+    outcome = long_report.compare(probabilities, labels, "dropout", "no-drop")
+    errors = {arm: [100 * np.mean(np.argmax(stored[arm, s]["mean"], 1) != labels) for s in SEEDS]
+              for arm in ("dropout", "no-drop")}
+    expected = stats.paired_interval(errors["dropout"], errors["no-drop"])
+    error = outcome["error"]
+    assert error["difference"] == pytest.approx(expected["mean"])
+    assert error["seeds_interval"] == pytest.approx((expected["low"], expected["high"]))
+    assert error["n_seeds"] == len(SEEDS) and error["n_images"] == IMAGES
+    low, high = error["seeds_and_images_interval"]
+    assert low < error["difference"] < high
+    loss = outcome["loss"]
+    assert loss["seeds_and_images_interval"][0] < loss["difference"] < loss[
+        "seeds_and_images_interval"][1]
+
+
+def test_a_scoring_compared_with_itself_differs_by_exactly_nothing(sweep):
+    folder, *_ = sweep
+    _, labels, probabilities = long_report.load(folder)
+    outcome = long_report.compare(probabilities, labels, "dropout", "dropout")
+    for metric in ("error", "loss"):
+        assert outcome[metric]["difference"] == 0
+        assert outcome[metric]["seeds_and_images_interval"] == (0.0, 0.0)
+
+
+def test_compare_needs_two_paired_seeds(sweep):
+    folder, *_ = sweep
+    _, labels, probabilities = long_report.load(folder)
+    with pytest.raises(ValueError, match="needs two paired seeds"):
+        long_report.compare(probabilities, labels, "dropout", "dropconnect unscaled, mean rule")
+
+
+def test_votes_average_the_seeds_probabilities_and_mcnemar_counts_disagreements(sweep):
+    folder, labels, stored = sweep
+    _, labels, probabilities = long_report.load(folder)
+    average = np.mean([stored["dropout", s]["mean"].astype(np.float64) for s in SEEDS], axis=0)
+    correct, error = long_report.vote(probabilities, "dropout", labels)
+    np.testing.assert_array_equal(correct, np.argmax(average, 1) == labels)
+    assert error == pytest.approx(100 * np.mean(np.argmax(average, 1) != labels))
+    counts = long_report.vote_comparison(probabilities, labels, "dropout", "no-drop")
+    other, _ = long_report.vote(probabilities, "no-drop", labels)
+    assert counts["a_only"] == int(np.sum(correct & ~other))
+    assert counts["b_only"] == int(np.sum(~correct & other))
+
+
+def test_curves_and_the_epoch_a_threshold_is_first_reached(sweep):
+    folder, *_ = sweep
+    results, _, _ = long_report.load(folder)
+    assert long_report.curves(results, "dropout").shape == (len(SEEDS), 3)
+    assert long_report.epochs_to_reach(results, "dropout", 0.6) == [2] * len(SEEDS)
+    assert long_report.epochs_to_reach(results, "dropout", 0.1) == [None] * len(SEEDS)
+
+
+def test_the_two_level_interval_holds_the_test_sets_sampling_error_that_seeds_cannot_see():
+    # Every seed gives the same per-image differences: the seed-paired interval has width 0,
+    # but the test set is still one draw; the two-level interval's half-width is then the
+    # images' standard error times 1.96 (within 15 %: 4,000 resamples put the percentiles'
+    # own error near 3 %).
+    rng = np.random.default_rng(1)
+    per_image = rng.choice([-1.0, 0.0, 1.0], size=2000, p=[0.1, 0.8, 0.1])
+    rows = np.tile(per_image, (5, 1))
+    assert stats.paired_interval(rows.mean(axis=1), np.zeros(5))["high"] == pytest.approx(
+        rows.mean())
+    low, high = stats.two_level_interval(rows, resamples=4000, seed=0)
+    expected = 1.96 * per_image.std(ddof=1) / np.sqrt(per_image.size)
+    assert (high - low) / 2 == pytest.approx(expected, rel=0.15)
