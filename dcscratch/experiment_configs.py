@@ -30,13 +30,28 @@ SWEPT = {"width": "hidden", "keep_prob": "keep_prob", "train_size": "train_fract
 LABELS = {"hidden": "hidden width (units per layer)", "keep_prob": "keep_prob",
           "train_fraction": "fraction of the training set", "mask": "DropConnect's mask mode",
           "inverted": "DropConnect's convention (inverted: (M⊙W)/keep_prob)"}
-# The cheap variants go into every sweep; per-example masks cost about 14 times a
-# per-batch run's wall time on the digits (measured), so they appear only at the default
-# setting (the ``curves`` sweep).
-SWEEP_VARIANTS = {"width": ("no-drop", "dropout", "dropconnect-batch"),
-                  "keep_prob": ("dropout", "dropconnect-batch"),
-                  "train_size": ("no-drop", "dropout", "dropconnect-batch"),
-                  "curves": VARIANTS[:5]}
+# The quick and full configs (notebook 07's digits; MNIST and Fashion-MNIST too). Their
+# DropConnect is the variant ``dropconnect``: per-example masks, inverted ((M⊙W)/keep_prob, so
+# that one learning rate moves its weights as fast as Dense's and Keras's inverted Dropout's;
+# the unscaled M⊙W moves its expected weights keep_prob² as fast: review of 07, finding 6), and
+# scored by the paper's Gaussian rule in closed form as well as the mean rule. Its masks come
+# from Flipout at keep_prob 0.5 (each example's mask exactly Bernoulli(½), about 2× a Dense
+# step) and from the Gaussian mask in the keep_prob sweep (any keep_prob, as cheap), so every
+# sweep has a per-example DropConnect (finding 10; per-batch masks, the blog's variant, run only
+# at the default setting). At the default setting (``curves``) the ``exact`` sweep sets
+# Flipout beside the Gaussian mask and the exact per-example mask (``mask="example"``, about
+# 2× a Flipout run's CPU time on the digits), and the ``convention`` sweep the unscaled
+# convention beside the inverted one, per example and per batch (one mask per batch shares its
+# noise across the batch, so the step size it tolerates may differ from per-example masks').
+SWEEP_VARIANTS = {"width": ("no-drop", "dropout", "dropconnect"),
+                  "keep_prob": ("dropout", "dropconnect"),
+                  "train_size": ("no-drop", "dropout", "dropconnect"),
+                  "curves": ("no-drop", "dropout", "dropconnect", "dropconnect-batch"),
+                  "exact": ("dropconnect",),
+                  "convention": ("dropconnect", "dropconnect-batch")}
+# Settings a quick or full sweep holds fixed away from the config's defaults: the keep_prob
+# sweep's DropConnect masks by the Gaussian mask (Flipout needs keep_prob 0.5).
+SWEEP_SETTINGS = {"keep_prob": {"mask": "gaussian"}}
 # The paper-scale config: Table 2 (``curves``: every variant at 784-800-800-10, whose
 # per-epoch training and validation numbers also give Figure 2c at width 400 through the
 # ``width`` sweep), Figure 2a (``width``), Figure 2b (``keep_prob`` at 400-400, DropConnect
@@ -50,19 +65,32 @@ PAPER_SWEEP_VARIANTS = {"curves": ("no-drop", "dropout", "dropconnect"),
 PAPER_SWEEP_SETTINGS = {"keep_prob": {"hidden": 400, "mask": "gaussian"},
                         "exact": {"hidden": 400, "epochs": 3}}
 
+# What the quick and full configs add to every dataset's settings: DropConnect per example and
+# inverted (``SWEEP_VARIANTS``), and the inference rules every run is scored with after
+# training (``experiments.train_run`` reads them): DropConnect by the mean rule and by the
+# paper's Gaussian rule in closed form (Z → ∞) on every split, checked against Z =
+# ``gaussian_samples`` samples on the first ``sampled_test_images`` test images at the default
+# setting; Dropout by the mean rule and by sampling (the mean of ``dropout_samples`` passes,
+# the paper's Figure 2b) up to ``dropout_samples_max_hidden`` units.
+_PER_EXAMPLE = {"dropconnect_mask": "flipout", "dropconnect_inverted": True,
+                "gaussian_samples": 1000, "dropout_samples": 50}
 _TRAINING = {
-    # digits: 1,077 training images of 64 pixels. Sized so that ``full`` fits in about five
-    # minutes on two CPU cores (4.3 min measured; see docs/measurements.md) and ``quick`` in
-    # seconds.
+    # digits: 1,077 training images of 64 pixels. Sized so that ``full`` fits in about ten
+    # minutes on two CPU cores (see docs/measurements.md) and ``quick`` in seconds. Every test
+    # image (360) is in the Z = 1000 check, and Dropout samples at every width swept.
     ("quick", "digits"): {"hidden": 32, "keep_prob": 0.5, "epochs": 10, "batch_size": 32,
-                          "learning_rate": 0.05, "momentum": 0.9},
+                          "learning_rate": 0.05, "momentum": 0.9, **_PER_EXAMPLE,
+                          "sampled_test_images": 360, "dropout_samples_max_hidden": 256},
     ("full", "digits"): {"hidden": 128, "keep_prob": 0.5, "epochs": 30, "batch_size": 32,
-                         "learning_rate": 0.05, "momentum": 0.9},
+                         "learning_rate": 0.05, "momentum": 0.9, **_PER_EXAMPLE,
+                         "sampled_test_images": 360, "dropout_samples_max_hidden": 256},
     # MNIST: the paper's 784-800-800-10 network; hours on a CPU, for a GPU or patience.
     ("quick", "mnist"): {"hidden": 800, "keep_prob": 0.5, "epochs": 3, "batch_size": 128,
-                         "learning_rate": 0.05, "momentum": 0.9},
+                         "learning_rate": 0.05, "momentum": 0.9, **_PER_EXAMPLE,
+                         "sampled_test_images": 1000, "dropout_samples_max_hidden": 400},
     ("full", "mnist"): {"hidden": 800, "keep_prob": 0.5, "epochs": 50, "batch_size": 128,
-                        "learning_rate": 0.05, "momentum": 0.9},
+                        "learning_rate": 0.05, "momentum": 0.9, **_PER_EXAMPLE,
+                        "sampled_test_images": 1000, "dropout_samples_max_hidden": 400},
 }
 # Fashion-MNIST has MNIST's shapes and sizes: the same quick and full settings.
 _TRAINING.update({(name, "fashion-mnist"): _TRAINING[name, "mnist"] for name in ("quick", "full")})
@@ -111,13 +139,19 @@ _TRAINING.update({("long", dataset): dict(_LONG_TRAINING) for dataset in ("mnist
                                                                           "fashion-mnist")})
 _SWEEP_VALUES = {
     ("quick", "digits"): {"width": (16, 32), "keep_prob": (0.5, 0.8),
-                          "train_size": (0.5, 1.0), "seeds": 2},
+                          "train_size": (0.5, 1.0), "exact": ("flipout", "gaussian"),
+                          "convention": (True, False), "seeds": 2},
     ("full", "digits"): {"width": (16, 32, 64, 128, 256), "keep_prob": (0.3, 0.5, 0.7, 0.9),
-                         "train_size": (0.1, 0.25, 0.5, 1.0), "seeds": 5},
+                         "train_size": (0.1, 0.25, 0.5, 1.0),
+                         "exact": ("flipout", "gaussian", "example"),
+                         "convention": (True, False), "seeds": 5},
     ("quick", "mnist"): {"width": (400, 800), "keep_prob": (0.5, 0.8),
-                         "train_size": (0.1, 1.0), "seeds": 2},
+                         "train_size": (0.1, 1.0), "exact": ("flipout", "gaussian"),
+                         "convention": (True, False), "seeds": 2},
     ("full", "mnist"): {"width": (200, 400, 800, 1600), "keep_prob": (0.3, 0.5, 0.7, 0.9),
-                        "train_size": (0.1, 0.25, 0.5, 1.0), "seeds": 5},
+                        "train_size": (0.1, 0.25, 0.5, 1.0),
+                        "exact": ("flipout", "gaussian", "example"),
+                        "convention": (True, False), "seeds": 5},
 }
 _SWEEP_VALUES.update({(name, "fashion-mnist"): _SWEEP_VALUES[name, "mnist"]
                       for name in ("quick", "full")})
@@ -168,7 +202,7 @@ def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIAN
         raise TypeError(f"exact_per_example must be True or False, got {exact_per_example!r}")
     if exact_per_example and name not in ("paper", "long"):
         raise ValueError("exact_per_example applies to configs 'paper' and 'long' only (the "
-                         "other configs name their per-example variant, dropconnect-example)")
+                         "quick and full configs train the exact mask in their 'exact' sweep)")
     values = _SWEEP_VALUES[name, dataset]
     default_seeds = values["seeds"]
     seeds = default_seeds if seeds is None else check_positive_int(seeds, "seeds")
@@ -179,7 +213,7 @@ def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIAN
         training["epochs"] = check_positive_int(epochs, "epochs")
     sweep_variants = {"paper": PAPER_SWEEP_VARIANTS, "long": LONG_SWEEP_VARIANTS}.get(
         name, SWEEP_VARIANTS)
-    fixed = PAPER_SWEEP_SETTINGS if name == "paper" else {}
+    fixed = {"paper": PAPER_SWEEP_SETTINGS, "long": {}}.get(name, SWEEP_SETTINGS)
     plan = {}
     for sweep in SWEEPS:
         chosen = [variant for variant in sweep_variants.get(sweep, ()) if variant in variants]
@@ -210,20 +244,22 @@ def split_seed(config, seed):
 def run_settings(config, variant, seed, **swept):
     """One run's settings: the config's defaults, with ``swept`` values replaced.
 
-    The paper config's DropConnect runs also name their ``mask`` (the config's
-    ``dropconnect_mask`` unless swept or fixed otherwise); other runs have no ``mask`` key, so
-    their names (:func:`run_key`) are as before.
+    The ``dropconnect`` variant's runs also name their ``mask`` (the config's
+    ``dropconnect_mask`` unless swept or fixed otherwise); where the config names DropConnect's
+    convention (``dropconnect_inverted``), every DropConnect variant's runs name it
+    (``inverted``). Other runs have neither key, so their names (:func:`run_key`) are as before.
     """
     training = config["training"]
     settings = {"variant": variant, "hidden": training["hidden"],
                 "keep_prob": training["keep_prob"], "train_fraction": 1.0, "seed": seed}
     if variant == "dropconnect":
         settings["mask"] = training.get("dropconnect_mask", "flipout")
-        if "dropconnect_inverted" in training:  # the long config names the convention
-            settings["inverted"] = training["dropconnect_inverted"]
+    if variant.startswith("dropconnect") and "dropconnect_inverted" in training:
+        settings["inverted"] = training["dropconnect_inverted"]
     settings.update(swept)
     if variant != "dropconnect":
         settings.pop("mask", None)
+    if not variant.startswith("dropconnect"):
         settings.pop("inverted", None)
     if variant == "no-drop":
         settings["keep_prob"] = None  # nothing is dropped: one run serves every keep_prob

@@ -29,9 +29,10 @@ DropConnect. This module runs the same comparisons on a two-hidden-layer network
 Every run evaluates train, validation and test loss and error after each epoch in
 inference mode with the mean rule (cheap); ``final`` holds the last epoch's numbers under
 the variant's own inference rule, and ``final_by_inference`` (where the config names the
-rules) every rule's: DropConnect's Gaussian rule in closed form, Dropout's sampling. Under ``--out`` the command writes ``results.json``
-(rewritten atomically after every run, so an interrupted sweep resumes where it stopped),
-``results.md`` and one PNG per sweep.
+rules) every rule's: DropConnect's Gaussian rule in closed form, Dropout's sampling. Under
+``--out`` the command writes ``results.json`` (rewritten atomically after every run, so an
+interrupted sweep resumes where it stopped), ``results.md`` and one PNG per sweep whose values
+are numbers.
 
 Four modules, split by what changes together: the configurations
 (:mod:`dcscratch.experiment_configs`), this runner and its command line, the results file
@@ -706,7 +707,7 @@ def parse_args(argv=None):
         lambda text: check_positive_int(int(text) if text.isdigit() else text, "seeds"))
 
     parser.add_argument("--config", default="full", type=choice(CONFIG_NAMES, "config"),
-                        help="quick (seconds), full (default; about five minutes on the "
+                        help="quick (seconds), full (default; about ten minutes on the "
                              "digits), paper (the paper's network and protocol compressed "
                              "to a CPU budget; mnist or fashion-mnist) or long (the fair "
                              "fight of notebook 10 at 400-400 over many epochs; mnist or "

@@ -4,11 +4,14 @@ import json
 import pytest
 from idx_files import write_idx, write_idx_folder
 
-from dcscratch import experiments
+from dcscratch import experiment_report, experiments
 
 TINY_TRAINING = {"hidden": 8, "keep_prob": 0.5, "epochs": 2, "batch_size": 128,
-                 "learning_rate": 0.05, "momentum": 0.9}
-TINY_VALUES = {"width": (8,), "keep_prob": (0.5,), "train_size": (0.5, 1.0), "seeds": 2}
+                 "learning_rate": 0.05, "momentum": 0.9, "dropconnect_mask": "flipout",
+                 "dropconnect_inverted": True, "gaussian_samples": 50, "dropout_samples": 5,
+                 "sampled_test_images": 40, "dropout_samples_max_hidden": 8}
+TINY_VALUES = {"width": (8,), "keep_prob": (0.5,), "train_size": (0.5, 1.0),
+               "exact": ("flipout", "gaussian"), "convention": (True, False), "seeds": 2}
 COMMITTED = "results/digits"
 
 
@@ -50,6 +53,18 @@ def check_schema(results):
         assert run["final"]["inference"] == (
             "gaussian" if run["settings"]["variant"] == "dropconnect-gaussian" else "mean")
         assert set(run["final"]) == set(experiments.METRICS) | {"inference"}
+        variant, settings = run["settings"]["variant"], run["settings"]
+        if "gaussian_samples" in config["training"]:
+            # Every run scored by its rules after training: DropConnect by the Gaussian rule
+            # in closed form too, Dropout by sampling up to the configured width.
+            rules = {"mean"} | ({"gaussian"} if variant == "dropconnect" else set()) | (
+                {"sampling"} if variant == "dropout" and settings["hidden"]
+                <= config["training"]["dropout_samples_max_hidden"] else set())
+            assert set(run["final_by_inference"]) == rules, key
+            assert run["final_by_inference"]["mean"] == {
+                metric: run["final"][metric] for metric in experiments.METRICS}
+        if variant.startswith("dropconnect") and "dropconnect_inverted" in config["training"]:
+            assert isinstance(settings["inverted"], bool), key
         assert run["wall_s"] > 0 and run["cpu_s"] > 0 and run["train_size"] > 0
         assert {"dcscratch", "tensorflow", "keras", "numpy"} <= set(run["versions"])
 
@@ -63,14 +78,22 @@ def test_tiny_command_writes_a_complete_results_file_report_and_plots(tiny):
     assert variants == set(experiments.SWEEP_VARIANTS["curves"])
     report = (out / "results.md").read_text()
     assert report == experiments.markdown(results, results["command"])
-    assert "(n=2)" in report and "dropconnect-example − dropout" in report
+    assert "(n=2)" in report and "| dropconnect − dropout |" in report
     # Cross-entropy beside error (the paper's Figure 2c), and paired comparisons of both.
     assert "| test error | test cross-entropy |" in report
     assert "## Paired comparisons at the default setting: test error (%)" in report
     assert "## Paired comparisons at the default setting: test cross-entropy (nats)" in report
     assert "within noise" not in report
+    # DropConnect's choices (rules, masks, conventions) and every family's Bonferroni column.
+    assert "| dropconnect: Gaussian rule − mean rule |" in report
+    assert "| dropconnect: mask gaussian − flipout |" in report
+    assert "| dropconnect: unscaled − inverted |" in report
+    assert "| dropconnect-batch: unscaled − inverted (mean rule) |" in report
+    assert "verdict of the family of" in report
     for sweep in results["config"]["sweeps"]:
-        assert (out / f"{sweep}.png").stat().st_size > 5_000
+        assert (out / f"{sweep}.png").is_file() == (sweep in experiment_report.PLOTTED_SWEEPS)
+        if sweep in experiment_report.PLOTTED_SWEEPS:
+            assert (out / f"{sweep}.png").stat().st_size > 5_000
 
 
 def test_runs_shared_by_two_sweeps_are_trained_once(tiny_config):
@@ -165,21 +188,26 @@ def test_mnist_without_a_local_copy_says_how_to_get_it(tmp_path, capsys):
     assert "--mnist-file" in error
 
 
-def test_same_seed_gives_the_same_run_and_gaussian_trains_as_batch(tiny, tiny_config):
+def test_same_seed_gives_the_same_run_and_the_rules_change_only_the_evaluation(tiny, tiny_config):
     _, results = tiny
     splits = experiments.run_splits(tiny_config, 1)  # seed 1's split
-    settings = experiments.run_settings(tiny_config, "dropconnect-gaussian", seed=1)
+    settings = experiments.run_settings(tiny_config, "dropconnect", seed=1)
+    assert settings["mask"] == "flipout" and settings["inverted"] is True
     again = experiments.train_run(settings, tiny_config["training"], splits)
     stored = results["runs"][experiments.run_key(settings)]
     assert again["history"] == stored["history"] and again["final"] == stored["final"]
-    # Gaussian inference changes only the evaluation: the training is per-batch DropConnect's.
-    batch = results["runs"][experiments.run_key(
-        experiments.run_settings(tiny_config, "dropconnect-batch", seed=1))]
-    assert stored["history"] == batch["history"]
+    assert again["final_by_inference"] == stored["final_by_inference"]
+    # The Gaussian rule is scored on the trained weights: the mean rule's numbers are final's.
+    assert stored["final"]["inference"] == "mean"
+    assert stored["final_by_inference"]["gaussian"] != stored["final_by_inference"]["mean"]
+    # The unscaled convention trains another network from the same seed.
+    unscaled = results["runs"][experiments.run_key(
+        experiments.run_settings(tiny_config, "dropconnect", seed=1, inverted=False))]
+    assert unscaled["history"]["train_loss"] != stored["history"]["train_loss"]
     # Another seed trains another network.
     other = results["runs"][experiments.run_key(
-        experiments.run_settings(tiny_config, "dropconnect-batch", seed=0))]
-    assert other["history"]["train_loss"] != batch["history"]["train_loss"]
+        experiments.run_settings(tiny_config, "dropconnect", seed=0))]
+    assert other["history"]["train_loss"] != stored["history"]["train_loss"]
 
 
 def test_paired_difference_interval_uses_student_t():
@@ -209,7 +237,12 @@ def test_committed_results_match_the_current_schema_and_full_config(root):
     assert (root / COMMITTED / "results.md").read_text() == experiments.markdown(
         results, results["command"])
     for sweep in results["config"]["sweeps"]:
-        assert (root / COMMITTED / f"{sweep}.png").is_file()
+        assert (root / COMMITTED / f"{sweep}.png").is_file() == (
+            sweep in experiment_report.PLOTTED_SWEEPS)
+    # Every run was made by the training code of today's package.
+    fingerprint = experiments.training_code_fingerprint()
+    assert {run["provenance"]["training_code"] for run in results["runs"].values()} == {
+        fingerprint}
 
 
 def test_verdict_of_one_pair_is_not_resolved_whatever_its_sign():
@@ -281,7 +314,7 @@ def test_every_new_run_records_its_provenance(tiny):
         assert record["seeds"] == {"global": seed, "example_order": seed,
                                    "layers": [1000 * seed, 1000 * seed + 1]}
         assert record["inference_samples"] == (
-            experiments.GAUSSIAN_SAMPLES if run["final"]["inference"] == "gaussian" else None)
+            run["gaussian_sampled"]["samples"] if "gaussian_sampled" in run else None)
         assert record["split"]["dataset"] == "digits"
         assert record["split"]["sizes"] == {"train": 1077, "val": 360, "test": 360}
         # On the digits each run's split is drawn with the run's seed, and recorded.
@@ -295,7 +328,7 @@ def test_every_new_run_records_its_provenance(tiny):
 
 
 def test_results_written_before_provenance_stay_readable(root, tmp_path):
-    # The committed file mixes both: 155 runs from before provenance, 5 re-made after it.
+    # Runs written before provenance was recorded have none; the report reads them still.
     old = json.loads((root / COMMITTED / "results.json").read_text())
     for run in old["runs"].values():
         run.pop("provenance", None)
@@ -375,7 +408,7 @@ def test_the_report_chooses_keep_prob_on_validation_and_shows_cross_entropy(tiny
     for variant, choice in experiments.best_on_validation(results).items():
         assert f"| {variant} | {choice['value']:g} |" in report
     no_drop = experiments.sweep_table(results, "curves", "test_loss")["no-drop"][None]
-    row = next(line for line in report.splitlines() if line.startswith("| no-drop | mean |"))
+    row = next(line for line in report.splitlines() if line.startswith("| no-drop | mean rule |"))
     assert row.split(" | ")[3] == _nats(*experiments.mean_sd(no_drop))
 
 
@@ -441,3 +474,130 @@ def test_the_report_names_the_recorded_cores_not_two(tiny):
     for run in results["runs"].values():
         run.pop("provenance")
     assert "cores" not in experiments.markdown(results, results["command"])
+
+
+# ---------------------------------------------------------------- review of 07 (issue 26)
+def test_the_digits_dropconnect_is_per_example_and_inverted_in_every_sweep():
+    # Findings 6 and 10: no sweep's DropConnect is per batch, and every DropConnect run is in
+    # the inverted convention (its weights move as fast as Dense's at one learning rate)
+    # except the convention sweep's unscaled arm.
+    for name in ("quick", "full"):
+        config = experiments.make_config(name, "digits")
+        assert config["training"]["dropconnect_inverted"] is True
+        for sweep in config["sweeps"]:
+            for value, settings in experiments.sweep_runs(config, sweep):
+                variant = settings["variant"]
+                if variant.startswith("dropconnect"):
+                    assert settings["inverted"] is (value is not False or sweep != "convention")
+                if variant == "dropconnect-batch":
+                    assert sweep in ("curves", "convention")
+                elif variant == "dropconnect":
+                    assert settings["mask"] in ("flipout", "gaussian", "example")
+                    # Flipout's masks are exact only at keep_prob 0.5.
+                    assert settings["mask"] != "flipout" or settings["keep_prob"] == 0.5
+                else:
+                    assert "mask" not in settings and "inverted" not in settings
+        keep_prob_runs = experiments.sweep_runs(config, "keep_prob")
+        assert {settings["mask"] for _, settings in keep_prob_runs
+                if settings["variant"] == "dropconnect"} == {"gaussian"}
+        # The mask-mode and convention sweeps share their default arm with the curves sweep.
+        default = experiments.run_key(experiments.run_settings(config, "dropconnect", 0))
+        for sweep in ("exact", "convention"):
+            keys = {experiments.run_key(settings)
+                    for _, settings in experiments.sweep_runs(config, sweep)}
+            assert default in keys
+    assert experiments.make_config("full", "digits")["sweeps"]["exact"]["values"] == [
+        "flipout", "gaussian", "example"]
+
+
+def test_the_paper_and_long_configs_name_their_runs_as_before():
+    # run_settings now names the convention of every DropConnect variant where the config has
+    # one; the paper config has none, the long config runs only ``dropconnect``.
+    paper = experiments.make_config("paper", "fashion-mnist")
+    assert experiments.run_key(experiments.run_settings(paper, "dropconnect", 0)) == (
+        "dropconnect hidden=800 keep_prob=0.5 train_fraction=1 seed=0 mask=flipout")
+    long = experiments.make_config("long", "fashion-mnist")
+    assert experiments.run_key(experiments.run_settings(long, "dropconnect", 0)) == (
+        "dropconnect hidden=400 keep_prob=0.5 train_fraction=1 seed=0 mask=flipout inverted=True")
+    assert "inverted" not in experiments.run_settings(long, "dropout", 0)
+
+
+def _scored(config, values):
+    """Runs with ``final`` and ``final_by_inference``: ``values[(variant, seed, swept)] =
+    {rule: {metric: x}}``, ``swept`` a dict of settings away from the default."""
+    runs = {}
+    for (variant, seed, swept), by_rule in values.items():
+        settings = experiments.run_settings(config, variant, seed, **dict(swept))
+        runs[experiments.run_key(settings)] = {
+            "settings": settings, "final": {**by_rule["mean"], "inference": "mean"},
+            "final_by_inference": by_rule}
+    return {"config": config, "runs": runs}
+
+
+def test_dropconnect_is_scored_by_the_gaussian_rule_and_a_missing_rule_is_named():
+    config = experiments.make_config("quick", "digits", seeds=2)
+    results = _scored(config, {
+        ("dropconnect", seed, ()): {"mean": {"test_error": 0.10 + seed},
+                                    "gaussian": {"test_error": 0.08 + seed}}
+        for seed in (0, 1)} | {
+        ("dropout", seed, ()): {"mean": {"test_error": 0.09 + seed}} for seed in (0, 1)})
+    assert experiments.sweep_table(results, "curves")["dropconnect"][None] == [0.08, 1.08]
+    assert experiments.sweep_table(results, "curves", rule="mean")["dropconnect"][None] == [
+        0.10, 1.10]
+    assert experiments.sweep_table(results, "curves")["dropout"][None] == [0.09, 1.09]
+    difference = experiments.paired_difference(results, "dropconnect", "dropout")
+    assert difference["mean"] == pytest.approx(-0.01)
+    rules = experiments.paired_difference(results, "dropconnect", "dropconnect",
+                                          rule="gaussian", baseline_rule="mean")
+    assert rules["mean"] == pytest.approx(-0.02)
+    with pytest.raises(ValueError, match="argument `rule`.*has no numbers under 'sampling'"):
+        experiments.sweep_table(results, "curves", rule="sampling")
+
+
+def test_comparisons_are_made_at_the_keep_prob_chosen_on_validation():
+    # Finding 8: the regularisers are compared at the value their validation error chose.
+    config = experiments.make_config("quick", "digits", seeds=3)
+    values = {}
+    for seed in range(3):
+        values["no-drop", seed, ()] = {"mean": {"val_error": 0.05, "test_error": 0.05 + seed / 100,
+                                                "test_loss": 0.2}}
+        for keep_prob, (val, test) in {0.5: (0.04, 0.20), 0.8: (0.02, 0.03)}.items():
+            values["dropout", seed, (("keep_prob", keep_prob),)] = {
+                "mean": {"val_error": val, "test_error": test + seed / 100, "test_loss": 0.2}}
+            values["dropconnect", seed, (("keep_prob", keep_prob), ("mask", "gaussian"))] = {
+                "mean": {"val_error": val, "test_error": 0.3, "test_loss": 0.2},
+                "gaussian": {"val_error": val, "test_error": test + 0.01 + seed / 50,
+                             "test_loss": 0.2}}
+    results = _scored(config, values)
+    rows = dict(experiments.chosen_comparisons(results))
+    assert set(rows) == {"dropout at keep_prob 0.8 − no-drop",
+                         "dropconnect at keep_prob 0.8 − no-drop",
+                         "dropconnect at keep_prob 0.8 − dropout at keep_prob 0.8"}
+    assert rows["dropout at keep_prob 0.8 − no-drop"]["mean"] == pytest.approx(-0.02)
+    assert rows["dropconnect at keep_prob 0.8 − dropout at keep_prob 0.8"]["mean"] == (
+        pytest.approx(0.02))
+
+
+def test_a_family_of_comparisons_is_also_read_at_the_bonferroni_level(tiny):
+    from dcscratch.stats import verdict
+
+    _, results = tiny
+    report = experiments.markdown(results)
+    m = len([pair for pair in experiment_report.COMPARISONS
+             if experiments.paired_difference(results, *pair)["n"] > 1])
+    section = report[report.index("## Paired comparisons at the default setting: test error"):]
+    assert f"verdict of the family of {m} |" in section
+    assert f"each interval at {100 * (1 - 0.05 / m):.2f} % (Bonferroni)" in section
+    difference = experiments.paired_difference(results, "dropout", "no-drop",
+                                               confidence=1 - 0.05 / m)
+    row = next(line for line in section.splitlines() if line.startswith("| dropout − no-drop |"))
+    assert row.rstrip(" |").endswith(verdict(difference))
+
+
+def test_only_numeric_sweeps_are_plotted():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    config = experiments.make_config("quick", "digits")
+    with pytest.raises(ValueError, match="argument `sweep`.*'exact'"):
+        experiments.plot_sweep({"config": config, "runs": {}}, "exact")
