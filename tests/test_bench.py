@@ -63,7 +63,8 @@ def test_bench_writes_json_markdown_and_figure_with_a_device_on_every_row(tmp_pa
     assert all(row["time_ratio_q1"] <= row["time_ratio"] <= row["time_ratio_q3"] for row in rows
                if "time_ratio" in row)
     assert all("peak_mb" in row and "memory_ratio" in row for row in results["per_example"])
-    entry_passes = 3 * TINY["batch"] * TINY["layers"][0] * TINY["layers"][1]
+    assert bench.PER_EXAMPLE_PASSES == 2  # forward and dW; the timed step computes no dx
+    entry_passes = 2 * TINY["batch"] * TINY["layers"][0] * TINY["layers"][1]
     assert all(row["ns_per_entry_pass"] == pytest.approx(row["ms_per_step"] * 1e6 / entry_passes)
                for row in results["per_example"])
     markdown = (tmp_path / "bench.md").read_text()
