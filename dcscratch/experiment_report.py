@@ -705,6 +705,9 @@ def long_table(results):
     for (arm, rule), values in sorted(rows.items()):
         error_mean, error_sd, _ = mean_sd([100 * value["test_error"] for value in values])
         loss_mean, loss_sd, _ = mean_sd([value["test_loss"] for value in values])
-        lines.append(f"| {arm} | {rule} | {len(values)} | {error_mean:.2f} ± {error_sd:.2f} | "
-                     f"{loss_mean:.3f} ± {loss_sd:.3f} |")
+        spread = len(values) > 1  # one seed has no sd
+        error_sd = f" ± {error_sd:.2f}" if spread else ""
+        loss_sd = f" ± {loss_sd:.3f}" if spread else ""
+        lines.append(f"| {arm} | {rule} | {len(values)} | {error_mean:.2f}{error_sd} | "
+                     f"{loss_mean:.3f}{loss_sd} |")
     return "\n".join(lines)

@@ -120,3 +120,17 @@ def test_the_two_level_interval_holds_the_test_sets_sampling_error_that_seeds_ca
     low, high = stats.two_level_interval(rows, resamples=4000, seed=0)
     expected = 1.96 * per_image.std(ddof=1) / np.sqrt(per_image.size)
     assert (high - low) / 2 == pytest.approx(expected, rel=0.15)
+
+
+def test_the_sweeps_progress_table_gives_mean_and_sd_over_the_seeds_done():
+    from dcscratch.experiment_report import long_table
+
+    def run(seed, error):
+        return {"settings": {"variant": "dropconnect", "inverted": False, "seed": seed},
+                "final_by_inference": {"gaussian": {"test_error": error, "test_loss": 0.3}},
+                "early_stopped": {"epoch": 5, "test_error": 0.2, "test_loss": 0.4}}
+
+    table = long_table({"runs": {"a": run(0, 0.10), "b": run(1, 0.12)}})
+    assert "| dropconnect unscaled | last epoch, gaussian rule | 2 | 11.00 ± 1.41 | 0.300 ± 0.000 |" in table
+    single = long_table({"runs": {"a": run(0, 0.10)}})
+    assert "| dropconnect unscaled | early-stopped, mean rule | 1 | 20.00 | 0.400 |" in single
