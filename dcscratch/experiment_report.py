@@ -4,6 +4,7 @@ Reads a results dict (:mod:`dcscratch.experiment_store`) and never trains; the s
 come from :mod:`dcscratch.stats`.
 """
 import math
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -318,12 +319,14 @@ def held_fixed(results, sweep):
              "train_fraction": "the whole training split"}
     fixed.pop(swept, None)
     spec_fixed = config["sweeps"].get(sweep, {}).get("fixed", {})
+    dropconnect = []
     if "dropconnect_mask" in training and swept != "mask":
-        fixed["mask"] = f"DropConnect's mask {spec_fixed.get('mask', training['dropconnect_mask'])}"
+        dropconnect.append(f"{spec_fixed.get('mask', training['dropconnect_mask'])} masks")
     if "dropconnect_inverted" in training and swept != "inverted":
-        fixed["inverted"] = ("inverted" if spec_fixed.get(
+        dropconnect.append("inverted" if spec_fixed.get(
             "inverted", training["dropconnect_inverted"]) else "unscaled")
-    return ", ".join([*fixed.values(), f"{training['epochs']} epochs"])
+    text = ", ".join([*fixed.values(), f"{training['epochs']} epochs"])
+    return text + (f"; DropConnect: {', '.join(dropconnect)}" if dropconnect else "")
 
 
 def _rules_of(results, variant):
@@ -580,8 +583,9 @@ def plot_sweep(results, sweep, ax=None, metric="test_error", rule="paper"):
     ax.set(xlabel=LABELS[SWEPT[sweep]], ylabel=name)
     swept = {"hidden": "width", "train_fraction": "training-set fraction"}.get(SWEPT[sweep],
                                                                              SWEPT[sweep])
-    ax.set_title(f"{name} against {swept}, mean ± sd over {seeds} seeds\n"
-                 f"held fixed: {held_fixed(results, sweep)}", fontsize=9)
+    # Wrapped: two panels side by side would run their titles together.
+    ax.set_title(f"{name} against {swept}, mean ± sd over {seeds} seeds\n" + textwrap.fill(
+        f"held fixed: {held_fixed(results, sweep)}", 70), fontsize=9)
     values = results["config"]["sweeps"][sweep]["values"]
     labels = [f"{value:g}" for value in values]
     if sweep in ("width", "train_size"):

@@ -445,7 +445,7 @@ def test_figures_say_what_was_held_fixed_and_count_the_images(tiny):
     training = results["config"]["training"]
     ax = experiments.plot_sweep(results, "train_size")
     assert f"held fixed: width {training['hidden']}, keep_prob {training['keep_prob']}" in (
-        ax.get_title())
+        " ".join(ax.get_title().split()))  # the title is wrapped
     sizes = {run["settings"]["train_fraction"]: run["train_size"]
              for run in results["runs"].values()}
     labels = [label.get_text() for label in ax.get_xticklabels()]
