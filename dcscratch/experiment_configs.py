@@ -75,9 +75,10 @@ PAPER_SWEEP_SETTINGS = {"keep_prob": {"hidden": 400, "mask": "gaussian"},
 _PER_EXAMPLE = {"dropconnect_mask": "flipout", "dropconnect_inverted": True,
                 "gaussian_samples": 1000, "dropout_samples": 50}
 _TRAINING = {
-    # digits: 1,077 training images of 64 pixels. Sized so that ``full`` fits in about ten
-    # minutes on two CPU cores (see docs/measurements.md) and ``quick`` in seconds. Every test
-    # image (360) is in the Z = 1000 check, and Dropout samples at every width swept.
+    # digits: 1,077 training images of 64 pixels. Sized so that ``full`` takes about ten minutes
+    # of CPU on two cores (175 runs, 10.2 CPU-min on 2026-12-07; docs/measurements.md) and
+    # ``quick``, run live in notebook 07, well under a minute (30 runs, about 35 CPU-s). Every
+    # test image (360) is in the Z = 1000 check, and Dropout samples at every width swept.
     ("quick", "digits"): {"hidden": 32, "keep_prob": 0.5, "epochs": 10, "batch_size": 32,
                           "learning_rate": 0.05, "momentum": 0.9, **_PER_EXAMPLE,
                           "sampled_test_images": 360, "dropout_samples_max_hidden": 256},
