@@ -336,8 +336,8 @@ WRONG_ANSWERS = {
                     return "lower" if mean < 0 else "higher"
 
 
-                example_vs_batch = verdict("dropconnect-example", "dropconnect-batch")
-                example_vs_no_drop = verdict("dropconnect-example", "no-drop")
+                example_vs_batch = verdict("dropconnect", "dropconnect-batch")
+                example_vs_no_drop = verdict("dropconnect", "no-drop")
                 """, "not only at the sign"),
         ],
     },
