@@ -95,13 +95,15 @@ def compare(probabilities, labels, a, b, *, resamples=2000, seed=0, confidence=0
     if len(seeds) < 2:
         raise ValueError(f"comparing {a!r} with {b!r} needs two paired seeds; "
                          f"have {len(seeds)}")
+    # (seeds, images) per scoring, each metric: every seed's probabilities scored once.
+    scored = {name: np.array([per_image(probabilities[name][s], labels) for s in seeds])
+              for name in (a, b)}
     outcome = {}
     for index, (metric, scale) in enumerate((("error", 100.0), ("loss", 1.0))):
-        rows = np.array([per_image(probabilities[a][s], labels)[index]
-                         - per_image(probabilities[b][s], labels)[index] for s in seeds]) * scale
-        per_seed_a = [scale * per_image(probabilities[a][s], labels)[index].mean() for s in seeds]
-        per_seed_b = [scale * per_image(probabilities[b][s], labels)[index].mean() for s in seeds]
-        t_interval = paired_interval(per_seed_a, per_seed_b, confidence=confidence)
+        values_a, values_b = scale * scored[a][:, index], scale * scored[b][:, index]
+        rows = values_a - values_b
+        t_interval = paired_interval(values_a.mean(axis=1), values_b.mean(axis=1),
+                                     confidence=confidence)
         outcome[metric] = {
             "difference": float(rows.mean()),
             "seeds_interval": (t_interval["low"], t_interval["high"]),
