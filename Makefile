@@ -89,7 +89,8 @@ bench: $(STAMP)
 experiments: $(STAMP)
 	CUDA_VISIBLE_DEVICES= $(BIN)/python -m dcscratch.experiments --config full --out build/experiments
 
-# The paper-scale sweep on Fashion-MNIST (notebook 10); resumable: run it again to go on.
+# The paper-scale sweep on Fashion-MNIST (notebook 10); resumable under the code that made its runs
+# (the committed results/fashion-mnist are older code's: give a fresh PAPER_OUT to run it again).
 # PAPER_ARGS=--exact-per-example on a GPU; PAPER_ARGS="--data-dir DIR" for another folder.
 PAPER_OUT ?= results/fashion-mnist
 experiments-paper: $(STAMP)
