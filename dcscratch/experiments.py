@@ -40,6 +40,7 @@ Four modules, split by what changes together: the configurations
 Their public names are importable from here too, as notebook 07 does.
 """
 import argparse
+import functools
 import json
 import os
 import shutil
@@ -529,12 +530,16 @@ _TRAINING_FUNCTIONS = (build_model, learning_rate_at, gaussian_limit_logits, _sp
                        RunState, train_run, _is_default, _paper_inference, training_subset)
 
 
+@functools.cache
 def training_code_fingerprint():
     """A SHA-256 of the code that trains and evaluates a run: the layers' modules and this one's
     training functions. Resuming refuses runs whose fingerprint differs (made by other code).
 
     The code is hashed as its syntax tree without docstrings (comments never reach the tree),
     so rewording documentation leaves the fingerprint alone; any change to what runs does not.
+    Computed once per process: ``inspect`` reads the files on disk with the line numbers of the
+    loaded functions, so a file edited under a running sweep would otherwise give a fingerprint
+    of neither version (it did on 2026-12-07: a docstring rewrap of this file gave bb48d442…).
     """
     import hashlib
     import inspect

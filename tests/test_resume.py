@@ -90,3 +90,15 @@ def test_a_checkpoint_from_other_training_code_is_refused(tmp_path, monkeypatch)
     other = experiments.RunState(model, optimizer, tmp_path)
     with pytest.raises(SchemaError, match="checkpointed by other training code"):
         other.restore(np.random.default_rng(0), {})
+
+
+def test_the_fingerprint_is_taken_once_per_process(monkeypatch):
+    # A sweep runs for hours while its files may be edited: the fingerprint must describe the
+    # code the process loaded, so it is computed once and not re-read from the files.
+    first = experiments.training_code_fingerprint()
+
+    def files_changed(*_):
+        raise AssertionError("the fingerprint re-read the source files")
+
+    monkeypatch.setattr("inspect.getsource", files_changed)
+    assert experiments.training_code_fingerprint() == first
