@@ -22,6 +22,7 @@ variants (style note "One home for the statistics"):
 
 Everything takes NumPy arrays (or lists) and returns plain Python numbers and dicts.
 """
+import functools
 import math
 import numbers
 from collections import namedtuple
@@ -261,6 +262,22 @@ def paired_bootstrap(correct_a, correct_b, *, resamples=2000, seed=0, confidence
             "method": "two-level percentile bootstrap (runs and test examples)"}
 
 
+@functools.lru_cache(maxsize=2)
+def _resample_counts(runs, examples, resamples, seed):
+    """How often each run and each example is drawn in each of ``resamples`` resamples.
+
+    A resample's mean is w_runs · D · w_examples / (runs · examples), with w the counts of a
+    multinomial draw: one matrix product for all resamples. The draws depend only on the shape
+    and the seed, so a family of comparisons on the same seeds and test set shares them (the
+    multinomial over 10,000 examples is most of the cost); read-only, as they are shared.
+    """
+    rng = np.random.default_rng(seed)
+    run_counts = rng.multinomial(runs, np.full(runs, 1 / runs), size=resamples)
+    example_counts = rng.multinomial(examples, np.full(examples, 1 / examples), size=resamples)
+    run_counts.flags.writeable = example_counts.flags.writeable = False
+    return run_counts, example_counts
+
+
 def two_level_interval(differences, *, resamples=2000, seed=0, confidence=0.95):
     """Percentile interval of the mean of ``differences`` (runs, examples), both levels resampled.
 
@@ -270,11 +287,7 @@ def two_level_interval(differences, *, resamples=2000, seed=0, confidence=0.95):
     """
     differences = np.asarray(differences, dtype=np.float64)
     runs, examples = differences.shape
-    rng = np.random.default_rng(seed)
-    # A resample's mean is w_runs · D · w_examples / (runs · examples), with w the counts of a
-    # multinomial draw: one matrix product for all resamples.
-    run_counts = rng.multinomial(runs, np.full(runs, 1 / runs), size=resamples)
-    example_counts = rng.multinomial(examples, np.full(examples, 1 / examples), size=resamples)
+    run_counts, example_counts = _resample_counts(runs, examples, resamples, seed)
     means = np.einsum("br,re,be->b", run_counts, differences, example_counts) / (runs * examples)
     low, high = np.quantile(means, [0.5 - confidence / 2, 0.5 + confidence / 2])
     return float(low), float(high)
