@@ -10,15 +10,16 @@ import os
 import signal
 import sys
 
-from dcscratch import experiment_configs, experiments
+from dcscratch import experiments
+from dcscratch.experiments import configs
 
-TOY_LONG = dict(experiment_configs._TRAINING["long", "fashion-mnist"], hidden=8,
+TOY_LONG = dict(configs._TRAINING["long", "fashion-mnist"], hidden=8,
                 sampled_test_images=20, gaussian_samples=10, dropout_samples=3,
                 dropout_samples_max_hidden=8)
 
 if __name__ == "__main__":
     kill_after = int(sys.argv[1])
-    experiment_configs._TRAINING["long", "fashion-mnist"] = TOY_LONG
+    configs._TRAINING["long", "fashion-mnist"] = TOY_LONG
     if kill_after:
         save = experiments.RunState.save
 

@@ -4,7 +4,7 @@ import json
 import pytest
 from idx_files import write_idx, write_idx_folder
 
-from dcscratch import experiment_report, experiments
+from dcscratch import experiments
 
 TINY_TRAINING = {"hidden": 8, "keep_prob": 0.5, "epochs": 2, "batch_size": 128,
                  "learning_rate": 0.05, "momentum": 0.9, "dropconnect_mask": "flipout",
@@ -91,8 +91,8 @@ def test_tiny_command_writes_a_complete_results_file_report_and_plots(tiny):
     assert "| dropconnect-batch: unscaled − inverted (mean rule) |" in report
     assert "verdict of the family of" in report
     for sweep in results["config"]["sweeps"]:
-        assert (out / f"{sweep}.png").is_file() == (sweep in experiment_report.PLOTTED_SWEEPS)
-        if sweep in experiment_report.PLOTTED_SWEEPS:
+        assert (out / f"{sweep}.png").is_file() == (sweep in experiments.report.PLOTTED_SWEEPS)
+        if sweep in experiments.report.PLOTTED_SWEEPS:
             assert (out / f"{sweep}.png").stat().st_size > 5_000
 
 
@@ -238,7 +238,7 @@ def test_committed_results_match_the_current_schema_and_full_config(root):
         results, results["command"])
     for sweep in results["config"]["sweeps"]:
         assert (root / COMMITTED / f"{sweep}.png").is_file() == (
-            sweep in experiment_report.PLOTTED_SWEEPS)
+            sweep in experiments.report.PLOTTED_SWEEPS)
     # Every run was made by the training code of today's package.
     fingerprint = experiments.training_code_fingerprint()
     assert {run["provenance"]["training_code"] for run in results["runs"].values()} == {
@@ -339,8 +339,8 @@ def test_results_written_before_provenance_stay_readable(root, tmp_path):
 
 
 def test_code_version_is_unknown_outside_a_git_repository(tmp_path):
-    assert experiments.provenance.__module__ == "dcscratch.experiment_store"
-    from dcscratch.experiment_store import code_version
+    assert experiments.provenance.__module__ == "dcscratch.experiments.store"
+    from dcscratch.experiments.store import code_version
 
     assert code_version(tmp_path) == {"commit": None, "dirty": None}
 
@@ -400,7 +400,7 @@ def test_keep_prob_is_chosen_on_validation_and_its_test_error_reported():
 
 
 def test_the_report_chooses_keep_prob_on_validation_and_shows_cross_entropy(tiny):
-    from dcscratch.experiment_report import _nats
+    from dcscratch.experiments.report import _nats
 
     _, results = tiny
     report = experiments.markdown(results)
@@ -464,7 +464,7 @@ def test_the_report_names_the_recorded_cores_not_two(tiny):
     import copy
     import os
 
-    from dcscratch.experiment_report import machine_cores
+    from dcscratch.experiments.report import machine_cores
 
     results = copy.deepcopy(tiny[1])
     report = experiments.markdown(results, results["command"])
@@ -583,7 +583,7 @@ def test_a_family_of_comparisons_is_also_read_at_the_bonferroni_level(tiny):
 
     _, results = tiny
     report = experiments.markdown(results)
-    m = len([pair for pair in experiment_report.COMPARISONS
+    m = len([pair for pair in experiments.report.COMPARISONS
              if experiments.paired_difference(results, *pair)["n"] > 1])
     section = report[report.index("## Paired comparisons at the default setting: test error"):]
     assert f"verdict of the family of {m} |" in section

@@ -1,8 +1,8 @@
 """The committed study behind notebook 08 is complete, matched, readable and this code's."""
 import numpy as np
 
-from dcscratch.extension_study import (ARMS, COMMITTED, _bits, code_fingerprint, load_study,
-                                       unbits)
+from dcscratch.experiments.extension_study import (ARMS, COMMITTED, _bits, code_fingerprint,
+                                                   load_study, unbits)
 
 
 def test_bits_round_trip_any_shape():
@@ -27,12 +27,13 @@ def test_committed_study_has_five_seeds_every_arm_and_matched_sparsity():
 
 def test_committed_study_was_made_by_the_code_in_this_checkout():
     # A clean commit of the study's modules, and the same code (docstrings aside) as now: a
-    # change to what the study runs must come with a rerun (python -m dcscratch.extension_study).
+    # change to what the study runs must come with a rerun
+    # (python -m dcscratch.experiments.extension_study).
     study = load_study(COMMITTED)
     assert len(study["commit"]) == 40 and not study["commit"].endswith("-dirty")
     assert study["code_fingerprint"] == code_fingerprint(), (
         "dcscratch's study modules changed since results/extensions/study.json was made: "
-        "rerun `python -m dcscratch.extension_study` and commit the new study.json")
+        "rerun `python -m dcscratch.experiments.extension_study` and commit the new study.json")
     assert study["machine"]["cpu"] and study["versions"]["tensorflow"]
 
 

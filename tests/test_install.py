@@ -19,8 +19,24 @@ COURSE_ONLY = {"course"}
 
 
 def _library_modules(root):
-    return sorted(f"dcscratch.{path.stem}" for path in (root / "dcscratch").glob("*.py")
-                  if path.stem not in COURSE_ONLY | {"__init__", "__main__"})
+    """Every module of the package and its subpackages (``__main__`` would run a command)."""
+    modules = []
+    for path in (root / "dcscratch").rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        if path.stem == "__init__":
+            parts = parts[:-1]
+        if path.stem != "__main__" and parts[-1] not in COURSE_ONLY:
+            modules.append(".".join(parts))
+    return sorted(modules)
+
+
+def test_pyproject_lists_every_package(root):
+    # setuptools packages only what [tool.setuptools] packages names: a subpackage left out
+    # would be missing from the wheel (whose test needs the package index).
+    packages = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]
+    found = {".".join(path.parent.relative_to(root).parts)
+             for path in (root / "dcscratch").rglob("__init__.py")}
+    assert set(packages["packages"]) == found
 
 
 def test_core_dependencies_hold_no_tooling(root):

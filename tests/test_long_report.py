@@ -4,7 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from dcscratch import long_report, stats
+from dcscratch import stats
+from dcscratch.experiments import long_report
 
 IMAGES, CLASSES, SEEDS = 400, 3, (0, 1, 2, 3)
 
@@ -123,7 +124,7 @@ def test_the_two_level_interval_holds_the_test_sets_sampling_error_that_seeds_ca
 
 
 def test_the_sweeps_progress_table_gives_mean_and_sd_over_the_seeds_done():
-    from dcscratch.experiment_report import long_table
+    from dcscratch.experiments.report import long_table
 
     def run(seed, error):
         return {"settings": {"variant": "dropconnect", "inverted": False, "seed": seed},

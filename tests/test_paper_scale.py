@@ -7,10 +7,11 @@ import pytest
 import scipy.stats
 from idx_files import write_idx_folder
 
-from dcscratch import data, experiment_configs, experiments, paper_report, per_example, stats
+from dcscratch import data, experiments, per_example, stats
+from dcscratch.experiments import configs, paper_report
 
 COMMITTED = "results/fashion-mnist"
-TINY_PAPER = dict(experiment_configs._TRAINING["paper", "fashion-mnist"], hidden=8, epochs=2,
+TINY_PAPER = dict(configs._TRAINING["paper", "fashion-mnist"], hidden=8, epochs=2,
                   sampled_test_images=20, gaussian_samples=10, dropout_samples=3,
                   dropout_samples_max_hidden=8)
 TINY_PAPER_VALUES = {"width": (4, 8), "keep_prob": (0.3, 0.5), "exact": ("flipout", "example"),
@@ -72,7 +73,7 @@ def test_the_command_line_refuses_paper_on_the_digits_by_name(capsys):
 
 
 def test_the_schedule_is_the_papers_steps_squeezed_into_the_epochs():
-    training = experiment_configs._TRAINING["paper", "fashion-mnist"]
+    training = configs._TRAINING["paper", "fashion-mnist"]
     rates = [experiments.learning_rate_at(training, epoch, 15) for epoch in range(15)]
     base = training["learning_rate"]
     assert rates == pytest.approx([base] * 8 + [base / 2] * 4 + [base / 10] * 2 + [base / 100])
@@ -111,11 +112,11 @@ def tiny_paper(tmp_path_factory):
     folder = tmp_path_factory.mktemp("paper")
     write_idx_folder(folder / "idx", n_train=10_060, n_test=40, gzipped=False)
     patch = pytest.MonkeyPatch()
-    patch.setitem(experiment_configs._TRAINING, ("paper", "fashion-mnist"), TINY_PAPER)
-    patch.setitem(experiment_configs._SWEEP_VALUES, ("paper", "fashion-mnist"), TINY_PAPER_VALUES)
-    patch.setitem(experiment_configs.PAPER_SWEEP_SETTINGS, "keep_prob",
+    patch.setitem(configs._TRAINING, ("paper", "fashion-mnist"), TINY_PAPER)
+    patch.setitem(configs._SWEEP_VALUES, ("paper", "fashion-mnist"), TINY_PAPER_VALUES)
+    patch.setitem(configs.PAPER_SWEEP_SETTINGS, "keep_prob",
                   {"hidden": 4, "mask": "gaussian"})
-    patch.setitem(experiment_configs.PAPER_SWEEP_SETTINGS, "exact", {"hidden": 4, "epochs": 1})
+    patch.setitem(configs.PAPER_SWEEP_SETTINGS, "exact", {"hidden": 4, "epochs": 1})
     out = folder / "out"
     try:
         assert experiments.main(["--config", "paper", "--dataset", "fashion-mnist",
@@ -274,7 +275,7 @@ def test_a_committed_run_is_recomputed_from_the_real_files(root, committed, fash
     validation loss, −0.0006 nats).
     """
     config = committed["config"]
-    settings = next(s for value, s in experiment_configs.sweep_runs(config, "width")
+    settings = next(s for value, s in configs.sweep_runs(config, "width")
                     if value == 400 and s["variant"] == "dropconnect" and s["seed"] == 0)
     stored = committed["runs"][experiments.run_key(settings)]
     splits = data.load_fashion_mnist(fashion_mnist_folder)

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from dcscratch.experiment_configs import run_key, sweep_runs
+from dcscratch.experiments.configs import run_key, sweep_runs
 from dcscratch.stats import (mean_sd, min_detectable_difference, n_to_resolve, paired_counts,
                              paired_interval, verdict)
 
 # Where ``make experiments-paper`` writes the committed results (notebook 10 reads them).
-COMMITTED = Path(__file__).resolve().parents[1] / "results" / "fashion-mnist"
+COMMITTED = Path(__file__).resolve().parents[2] / "results" / "fashion-mnist"
 # Wan et al. (2013), Table 2, MNIST, 784-800-800-10 ReLU: test error (%), mean ± sd over 5
 # networks, and the error of the 5 networks' averaged probabilities ("voting").
 PAPER_TABLE2 = {"no-drop": (1.62, 0.037, 1.40), "dropout": (1.28, 0.040, 1.20),

@@ -1,8 +1,8 @@
 """The experiments' results file: its schema, reading it back, writing it to survive a crash.
 
 ``results.json`` holds ``schema_version``, ``config`` (from
-:func:`dcscratch.experiment_configs.make_config`) and ``runs`` (one record per run, keyed by
-:func:`dcscratch.experiment_configs.run_key`), and after a command ``command``, ``elapsed_s``
+:func:`dcscratch.experiments.configs.make_config`) and ``runs`` (one record per run, keyed by
+:func:`dcscratch.experiments.configs.run_key`), and after a command ``command``, ``elapsed_s``
 and ``load_average``. Runs trained since provenance was added carry ``provenance``
 (:func:`provenance`); older files, without it, stay readable.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 SCHEMA_VERSION = 1
 # Where the committed results of ``--config full`` on the digits live (notebook 07 reads them).
-COMMITTED_DIGITS = Path(__file__).resolve().parents[1] / "results" / "digits"
+COMMITTED_DIGITS = Path(__file__).resolve().parents[2] / "results" / "digits"
 
 
 class SchemaError(ValueError):
@@ -80,7 +80,7 @@ def code_version(root=None):
         ``{"commit": "<40 hex digits>" or None, "dirty": bool or None}``; None where there is
         no git repository (an installed wheel) or no ``git``.
     """
-    root = Path(__file__).resolve().parents[1] if root is None else Path(root)
+    root = Path(__file__).resolve().parents[2] if root is None else Path(root)
 
     def git(*arguments):
         return subprocess.run(["git", "-C", str(root), *arguments], capture_output=True,

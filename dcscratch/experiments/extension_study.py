@@ -21,9 +21,10 @@ are left out of each shuffled epoch). Per seed:
   one hard-concrete gate set per class learnt on its first layer (300 full-batch steps).
 
 Running it takes several minutes on two cores, so the notebook reads the committed results:
-``python -m dcscratch.extension_study`` writes ``results/extensions/study.json``, with the commit
-it ran at and ``code_fingerprint()`` of the modules that decide what runs, so that a reader (and
-``tests/test_extension_study.py``) can tell whether the results are this code's.
+``python -m dcscratch.experiments.extension_study`` writes ``results/extensions/study.json``,
+with the commit it ran at and ``code_fingerprint()`` of the modules that decide what runs, so
+that a reader (and ``tests/test_extension_study.py``) can tell whether the results are this
+code's.
 """
 import argparse
 import base64
@@ -37,15 +38,15 @@ from pathlib import Path
 
 import numpy as np
 
-COMMITTED = Path(__file__).resolve().parents[1] / "results" / "extensions" / "study.json"
+COMMITTED = Path(__file__).resolve().parents[2] / "results" / "extensions" / "study.json"
 EPOCHS, PRUNE_AT_EPOCH, BATCH_SIZE, LEARNING_RATE = 15, 10, 64, 0.02
 HIDDEN, PERSISTENT_KEEP_PROB = 128, 0.8
 ARMS = ("dense", "l0", "persistent-taylor", "persistent-magnitude", "gradual-taylor",
         "gradual-magnitude", "pruned")
 #: The modules whose code decides what the study runs (``code_fingerprint`` hashes them).
-STUDY_MODULES = ("dcscratch.extension_study", "dcscratch.class_gates", "dcscratch.extensions",
-                 "dcscratch.persistent", "dcscratch.keras_layer", "dcscratch.mask_sampler",
-                 "dcscratch.data")
+STUDY_MODULES = ("dcscratch.experiments.extension_study", "dcscratch.class_gates",
+                 "dcscratch.extensions", "dcscratch.persistent", "dcscratch.keras_layer",
+                 "dcscratch.mask_sampler", "dcscratch.data")
 
 
 def train(model, data, *, epochs=EPOCHS, seed=0, with_labels=False, after_epoch=None,
@@ -318,7 +319,7 @@ def run_study(seeds=(0, 1, 2, 3, 4), *, l0_penalty=1e-3, class_penalties=(1e-5, 
         runs.append(run_seed(data, seed, l0_penalty=l0_penalty, class_penalty=class_penalty))
         if progress:
             print(f"seed {seed} done, {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    return {"command": "python -m dcscratch.extension_study", "commit": commit,
+    return {"command": "python -m dcscratch.experiments.extension_study", "commit": commit,
             "code_fingerprint": fingerprint, "versions": versions(), "machine": machine(),
             "dataset": "digits (load_digits(seed=0))",
             "test_size": int(len(data.y_test)), "seeds": list(seeds), "l0_penalty": l0_penalty,
@@ -340,7 +341,7 @@ def load_study(path=COMMITTED):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m dcscratch.extension_study",
+    parser = argparse.ArgumentParser(prog="python -m dcscratch.experiments.extension_study",
                                      description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=COMMITTED)

@@ -35,8 +35,8 @@ interrupted sweep resumes where it stopped), ``results.md`` and one PNG per swee
 are numbers.
 
 Four modules, split by what changes together: the configurations
-(:mod:`dcscratch.experiment_configs`), this runner and its command line, the results file
-(:mod:`dcscratch.experiment_store`) and the report (:mod:`dcscratch.experiment_report`).
+(:mod:`dcscratch.experiments.configs`), this runner and its command line, the results file
+(:mod:`dcscratch.experiments.store`) and the report (:mod:`dcscratch.experiments.report`).
 Their public names are importable from here too, as notebook 07 does.
 """
 import argparse
@@ -57,19 +57,19 @@ import numpy as np
 from dcscratch import tf_common  # noqa: F401  (isort: skip)
 from dcscratch.data import DataFileError
 # Re-exported: notebook 07, the exercises and the tests use them as ``experiments.NAME``.
-from dcscratch.experiment_configs import (  # noqa: F401
+from dcscratch.experiments.configs import (  # noqa: F401
     _SWEEP_VALUES, _TRAINING, CONFIG_NAMES, DATASETS, LABELS, METRICS, SPLIT_PER_SEED,
     SWEEP_VARIANTS, SWEEPS, SWEPT, VARIANTS, make_config, planned_runs, run_key, run_settings,
     split_seed, sweep_runs)
-from dcscratch.experiment_report import (  # noqa: F401
+from dcscratch.experiments.report import (  # noqa: F401
     PAPER_RULE, best_on_validation, chosen_comparisons, curves, describe_difference,
     dropconnect_choices, final_numbers, gaussian_checks, markdown, paired_difference,
     plot_curves, plot_sweep, sweep_table, swept_settings, variant_color, verdict, write_report)
-from dcscratch.experiment_store import (  # noqa: F401
+from dcscratch.experiments.store import (  # noqa: F401
     COMMITTED_DIGITS, SCHEMA_VERSION, SchemaError, load_results, new_results, provenance,
     write_json_atomic)
 from dcscratch import per_example
-from dcscratch.experiment_configs import DROPCONNECT_MASKS
+from dcscratch.experiments.configs import DROPCONNECT_MASKS
 from dcscratch.model_tools import with_inference
 from dcscratch.stats import mean_sd  # noqa: F401
 from dcscratch.validation import check_choice, check_positive_int
@@ -82,7 +82,7 @@ GAUSSIAN_SAMPLES = 64
 def load_data(dataset, mnist_file=None, data_dir=None, *, seed=0):
     """The dataset's splits; ``seed`` draws the digits' split (MNIST's is fixed).
 
-    A run's split seed is :func:`dcscratch.experiment_configs.split_seed` of its config and
+    A run's split seed is :func:`dcscratch.experiments.configs.split_seed` of its config and
     seed (:func:`run_splits`).
     """
     from dcscratch.data import load_dataset
@@ -309,7 +309,7 @@ def train_run(settings, training, splits, probabilities_dir=None, checkpoint_dir
         per epoch, mean-rule inference; without the test split's where ``test_each_epoch`` is
         False), ``final`` (the last epoch under the variant's inference rule, with
         ``inference`` naming it), ``wall_s``, ``cpu_s``, ``versions`` and ``provenance``
-        (:func:`dcscratch.experiment_store.provenance`). The paper config adds
+        (:func:`dcscratch.experiments.store.provenance`). The paper config adds
         ``final_by_inference`` (``mean`` and, for DropConnect, ``gaussian`` in closed form,
         or for Dropout no wider than its limit ``sampling``, each with every split's loss and
         error), ``gaussian_sampled`` (default-setting DropConnect runs: Z samples against the
@@ -790,14 +790,14 @@ def main(argv=None):
                    commands=history)
     write_json_atomic(out / "results.json", results)
     if config["name"] == "long":
-        from dcscratch.experiment_report import long_table
+        from dcscratch.experiments.report import long_table
 
         paper_test_labels(out, config, args.mnist_file, args.data_dir)
         (out / "results.md").write_text(f"# {results['command']}\n\n{long_table(results)}\n")
         written = [out / "results.md"]
         print(long_table(results))
     elif config["name"] == "paper":
-        from dcscratch import paper_report
+        from dcscratch.experiments import paper_report
 
         labels = paper_test_labels(out, config, args.mnist_file, args.data_dir)
         written = paper_report.write_report(results, out, results["command"], labels)

@@ -1,6 +1,6 @@
 """The experiments' report: tables and paired comparisons from ``results.json``, and plots.
 
-Reads a results dict (:mod:`dcscratch.experiment_store`) and never trains; the statistics
+Reads a results dict (:mod:`dcscratch.experiments.store`) and never trains; the statistics
 come from :mod:`dcscratch.stats`.
 """
 import math
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from dcscratch.experiment_configs import (LABELS, SPLIT_PER_SEED, SWEPT, VARIANTS, run_key,
+from dcscratch.experiments.configs import (LABELS, SPLIT_PER_SEED, SWEPT, VARIANTS, run_key,
                                           run_settings, sweep_runs)
 from dcscratch.stats import NOT_RESOLVED, mean_sd, min_detectable_difference, paired_interval
 from dcscratch.stats import verdict as stats_verdict
@@ -99,7 +99,7 @@ def paired_difference(results, variant, baseline="dropout", metric="test_error",
             rules of the same runs.
         settings, baseline_settings: settings that differ from the default (``{"keep_prob":
             0.9, "mask": "gaussian"}``, ``{"inverted": False}``), passed to
-            :func:`dcscratch.experiment_configs.run_settings`.
+            :func:`dcscratch.experiments.configs.run_settings`.
 
     Returns:
         :func:`dcscratch.stats.paired_interval` of the seeds where both runs exist: a dict
@@ -382,7 +382,7 @@ def markdown(results, command=None):
     and the paired comparisons (error and cross-entropy) with what their n could resolve."""
     config = results["config"]
     if config["name"] == "paper":
-        from dcscratch import paper_report  # Table 2 and Figure 2: its own report
+        from dcscratch.experiments import paper_report  # Table 2 and Figure 2: its own report
 
         return paper_report.markdown(results, command)
     training = config["training"]
@@ -667,7 +667,7 @@ def write_report(results, out, command=None):
     import matplotlib.pyplot as plt
 
     if results["config"]["name"] == "paper":
-        from dcscratch import paper_report
+        from dcscratch.experiments import paper_report
 
         return paper_report.write_report(results, out, command)
     out = Path(out)
@@ -695,7 +695,7 @@ def long_table(results):
     row is each run's weights at its best validation cross-entropy. Intervals and paired
     comparisons are notebook 10's; this is the sweep's progress report.
     """
-    from dcscratch.long_report import arm_of
+    from dcscratch.experiments.long_report import arm_of
 
     rows = {}
     for run in results["runs"].values():

@@ -1,0 +1,6 @@
+"""``python -m dcscratch.experiments``: the command line of :mod:`dcscratch.experiments.cli`."""
+import sys
+
+from dcscratch.experiments import main
+
+sys.exit(main())
