@@ -71,6 +71,65 @@ def test_compare_gives_the_seed_paired_interval_and_a_wider_one_over_images(swee
         "seeds_and_images_interval"][1]
 
 
+def with_records(folder, stored, labels, shift=0.0):
+    """The sweep's results with run records: each rule's exact error and cross-entropy
+    (``shift`` added to every loss, as a record computed from logits can differ from float16)."""
+    results = json.loads((folder / "results.json").read_text())
+    for run in results["runs"].values():
+        arm = long_report.arm_of(run)
+        rules = {}
+        for rule, probs in stored[arm, run["settings"]["seed"]].items():
+            wrong, loss = long_report.per_image(probs, labels)
+            rules[rule] = {"test_error": wrong.mean(), "test_loss": loss.mean() + shift}
+        run["early_stopped"] = rules.pop("early_stopped")
+        run["final_by_inference"] = rules
+    return results
+
+
+def test_recorded_reads_each_scorings_rule_from_the_run_records(sweep):
+    folder, labels, stored = sweep
+    results = with_records(folder, stored, labels)
+    early = long_report.recorded(results, "no-drop early-stopped")
+    assert sorted(early) == list(SEEDS)
+    wrong, loss = long_report.per_image(stored["no-drop", 1]["early_stopped"], labels)
+    assert early[1] == {"error": pytest.approx(wrong.mean()), "loss": pytest.approx(loss.mean())}
+    assert long_report.recorded(results, "dropconnect unscaled, mean rule") == {}
+
+
+def test_with_the_records_the_seed_interval_uses_them_and_the_bootstrap_the_probabilities(sweep):
+    folder, labels, stored = sweep
+    _, labels, probabilities = long_report.load(folder)
+    plain = long_report.compare(probabilities, labels, "dropout", "no-drop")
+    # Records whose losses exceed the float16 ones by 0.1 nats for no-drop only (its confidently
+    # wrong images floored): the seed-level difference moves by exactly that, the bootstrap not.
+    results = with_records(folder, stored, labels)
+    for run in results["runs"].values():
+        if run["settings"]["variant"] == "no-drop":
+            run["final_by_inference"]["mean"]["test_loss"] += 0.1
+    recorded = long_report.compare(probabilities, labels, "dropout", "no-drop", results=results)
+    assert recorded["loss"]["difference"] == pytest.approx(plain["loss"]["difference"] - 0.1)
+    assert recorded["loss"]["seeds_interval"] == pytest.approx(
+        tuple(end - 0.1 for end in plain["loss"]["seeds_interval"]))
+    assert (recorded["loss"]["seeds_and_images_interval"]
+            == plain["loss"]["seeds_and_images_interval"])
+    assert recorded["error"]["difference"] == pytest.approx(plain["error"]["difference"])
+
+
+def test_the_image_floor_is_the_normal_half_width_of_the_seed_averaged_differences(sweep):
+    folder, labels, stored = sweep
+    _, labels, probabilities = long_report.load(folder)
+    outcome = long_report.compare(probabilities, labels, "dropout", "no-drop")["error"]
+    per_image = np.mean([100 * ((np.argmax(stored["dropout", s]["mean"], 1) != labels).astype(float)
+                                - (np.argmax(stored["no-drop", s]["mean"], 1) != labels))
+                         for s in SEEDS], axis=0)
+    assert outcome["images_half_width"] == pytest.approx(
+        1.959964 * per_image.std(ddof=1) / np.sqrt(IMAGES), rel=1e-5)
+    seed_differences = [100 * (np.mean(np.argmax(stored["dropout", s]["mean"], 1) != labels)
+                               - np.mean(np.argmax(stored["no-drop", s]["mean"], 1) != labels))
+                        for s in SEEDS]
+    assert outcome["seeds_sd"] == pytest.approx(np.std(seed_differences, ddof=1))
+
+
 def test_a_scoring_compared_with_itself_differs_by_exactly_nothing(sweep):
     folder, *_ = sweep
     _, labels, probabilities = long_report.load(folder)

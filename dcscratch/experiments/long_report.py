@@ -35,6 +35,9 @@ SCORINGS = (
     ("dropconnect unscaled, gaussian rule", "dropconnect unscaled", "gaussian"),
 )
 SCORING_NAMES = tuple(name for name, _, _ in SCORINGS)
+_SCORING = {name: (arm, rule) for name, arm, rule in SCORINGS}
+# The long sweep's committed results (``make experiments-long``), which notebook 10 reads.
+COMMITTED = Path(__file__).resolve().parents[2] / "results" / "fashion-mnist-long"
 
 
 def arm_of(run):
@@ -66,6 +69,25 @@ def load(out):
     return results, labels, probabilities
 
 
+def recorded(results, scoring):
+    """``{seed: {"error": e, "loss": l}}``: a scoring's test error (fraction) and cross-entropy
+    (nats) per seed, as the run records hold them (computed from the logits, exact), for the runs
+    stored so far. The stored float16 probabilities floor a probability below 6e-8 (see
+    :func:`per_image`); these do not.
+    """
+    arm, rule = _SCORING[scoring]
+    values = {}
+    for run in results["runs"].values():
+        if arm_of(run) != arm:
+            continue
+        record = (run.get("early_stopped") if rule == "early_stopped"
+                  else run["final_by_inference"].get(rule))
+        if record is not None:
+            values[run["settings"]["seed"]] = {"error": record["test_error"],
+                                               "loss": record["test_loss"]}
+    return dict(sorted(values.items()))
+
+
 def per_image(probs, labels):
     """``(wrong, loss)`` per image: 0/1 error and cross-entropy −log p(label), in nats.
 
@@ -83,14 +105,25 @@ def paired_seeds(probabilities, a, b):
     return sorted(set(probabilities.get(a, {})) & set(probabilities.get(b, {})))
 
 
-def compare(probabilities, labels, a, b, *, resamples=2000, seed=0, confidence=0.95):
+def compare(probabilities, labels, a, b, *, results=None, resamples=2000, seed=0,
+            confidence=0.95):
     """Scoring ``a`` minus scoring ``b``, in test error (points) and cross-entropy (nats).
 
     Returns a dict per metric (``"error"``, ``"loss"``) with ``difference`` (mean over the paired
     seeds), ``seeds_interval`` (paired t over seeds: conditions on this test set),
     ``seeds_and_images_interval`` (two-level percentile bootstrap: seeds and test images
-    resampled, the same images for both scorings), and ``n_seeds``, ``n_images``.
+    resampled, the same images for both scorings), ``images_half_width`` (the normal interval's
+    half-width from the images alone, the seed-averaged per-image differences: the floor that no
+    number of seeds narrows on a test set of this size), ``seeds_sd`` (sd of the per-seed
+    differences, for :func:`dcscratch.stats.n_to_resolve`) and ``n_seeds``, ``n_images``.
+
+    With ``results`` (the results dict), ``difference``, ``seeds_interval`` and ``seeds_sd`` come
+    from the run records (:func:`recorded`, computed from the logits); without, from the stored
+    float16 probabilities, whose floor at 6e-8 understates a confidently wrong network's
+    cross-entropy. The bootstrap and the image floor always read the probabilities.
     """
+    from scipy.stats import norm
+
     seeds = paired_seeds(probabilities, a, b)
     if len(seeds) < 2:
         raise ValueError(f"comparing {a!r} with {b!r} needs two paired seeds; "
@@ -98,17 +131,28 @@ def compare(probabilities, labels, a, b, *, resamples=2000, seed=0, confidence=0
     # (seeds, images) per scoring, each metric: every seed's probabilities scored once.
     scored = {name: np.array([per_image(probabilities[name][s], labels) for s in seeds])
               for name in (a, b)}
+    records = ({name: recorded(results, name) for name in (a, b)} if results is not None
+               else None)
     outcome = {}
     for index, (metric, scale) in enumerate((("error", 100.0), ("loss", 1.0))):
         values_a, values_b = scale * scored[a][:, index], scale * scored[b][:, index]
         rows = values_a - values_b
-        t_interval = paired_interval(values_a.mean(axis=1), values_b.mean(axis=1),
-                                     confidence=confidence)
+        if records is None:
+            seed_a, seed_b = values_a.mean(axis=1), values_b.mean(axis=1)
+        else:
+            seed_a, seed_b = (np.array([scale * records[name][s][metric] for s in seeds])
+                              for name in (a, b))
+        t_interval = paired_interval(seed_a, seed_b, confidence=confidence)
+        per_image_mean = rows.mean(axis=0)
         outcome[metric] = {
-            "difference": float(rows.mean()),
+            "difference": float(np.mean(seed_a - seed_b)),
             "seeds_interval": (t_interval["low"], t_interval["high"]),
             "seeds_and_images_interval": two_level_interval(
                 rows, resamples=resamples, seed=seed, confidence=confidence),
+            "images_half_width": float(norm.ppf(0.5 + confidence / 2)
+                                       * per_image_mean.std(ddof=1)
+                                       / np.sqrt(len(per_image_mean))),
+            "seeds_sd": float(np.std(seed_a - seed_b, ddof=1)),
             "n_seeds": len(seeds), "n_images": rows.shape[1]}
     return outcome
 
