@@ -157,6 +157,21 @@ def test_votes_average_the_seeds_probabilities_and_mcnemar_counts_disagreements(
     other, _ = long_report.vote(probabilities, "no-drop", labels)
     assert counts["a_only"] == int(np.sum(correct & ~other))
     assert counts["b_only"] == int(np.sum(~correct & other))
+    assert counts["n_seeds"] == len(SEEDS)
+
+
+def test_two_ensembles_are_compared_over_the_seeds_both_have(sweep):
+    folder, labels, stored = sweep
+    _, labels, probabilities = long_report.load(folder)
+    del probabilities["no-drop"][3]  # a run not stored yet: the other ensemble leaves seed 3 out
+    counts = long_report.vote_comparison(probabilities, labels, "dropout", "no-drop")
+    first_three, _ = long_report.vote(probabilities, "dropout", labels, [0, 1, 2])
+    other, _ = long_report.vote(probabilities, "no-drop", labels)
+    assert counts["n_seeds"] == 3
+    assert counts["a_only"] == int(np.sum(first_three & ~other))
+    with pytest.raises(ValueError, match="needs a seed both have"):
+        long_report.vote_comparison(probabilities, labels, "dropout",
+                                    "dropconnect unscaled, mean rule")
 
 
 def test_curves_and_the_epoch_a_threshold_is_first_reached(sweep):

@@ -157,21 +157,28 @@ def compare(probabilities, labels, a, b, *, results=None, resamples=2000, seed=0
     return outcome
 
 
-def vote(probabilities, scoring, labels):
-    """The voting ensemble of a scoring: its runs' probabilities averaged over seeds.
+def vote(probabilities, scoring, labels, seeds=None):
+    """The voting ensemble of a scoring: its runs' probabilities averaged over ``seeds``
+    (default: every seed stored).
 
     Returns ``(correct, error)``: per-image 0/1 correctness and the ensemble's test error (%).
     """
-    average = np.mean([probabilities[scoring][s] for s in sorted(probabilities[scoring])], axis=0)
+    seeds = sorted(probabilities[scoring]) if seeds is None else seeds
+    average = np.mean([probabilities[scoring][s] for s in seeds], axis=0)
     correct = np.argmax(average, axis=1) == labels
     return correct, 100.0 * float(1.0 - correct.mean())
 
 
 def vote_comparison(probabilities, labels, a, b):
-    """McNemar's exact test of two voting ensembles on the same images (``stats.paired_counts``)."""
-    correct_a, _ = vote(probabilities, a, labels)
-    correct_b, _ = vote(probabilities, b, labels)
-    return paired_counts(correct_a, correct_b)
+    """McNemar's exact test of two voting ensembles on the same images (``stats.paired_counts``),
+    each ensemble over the seeds both scorings have (ensembles of equal size), with ``n_seeds``.
+    """
+    seeds = paired_seeds(probabilities, a, b)
+    if not seeds:
+        raise ValueError(f"comparing {a!r} with {b!r} needs a seed both have; have none")
+    correct_a, _ = vote(probabilities, a, labels, seeds)
+    correct_b, _ = vote(probabilities, b, labels, seeds)
+    return {**paired_counts(correct_a, correct_b), "n_seeds": len(seeds)}
 
 
 def curves(results, arm, metric="val_loss"):
