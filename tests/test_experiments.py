@@ -19,8 +19,8 @@ COMMITTED = "results/digits"
 def tiny(tmp_path_factory):
     """The command run once on a tiny quick config; returns (out folder, results dict)."""
     patch = pytest.MonkeyPatch()
-    patch.setitem(experiments._TRAINING, ("quick", "digits"), TINY_TRAINING)
-    patch.setitem(experiments._SWEEP_VALUES, ("quick", "digits"), TINY_VALUES)
+    patch.setitem(experiments.configs._TRAINING, ("quick", "digits"), TINY_TRAINING)
+    patch.setitem(experiments.configs._SWEEP_VALUES, ("quick", "digits"), TINY_VALUES)
     out = tmp_path_factory.mktemp("tiny")
     try:
         assert experiments.main(["--config", "quick", "--out", str(out), "--no-progress"]) == 0
@@ -31,8 +31,8 @@ def tiny(tmp_path_factory):
 
 @pytest.fixture
 def tiny_config(monkeypatch):
-    monkeypatch.setitem(experiments._TRAINING, ("quick", "digits"), TINY_TRAINING)
-    monkeypatch.setitem(experiments._SWEEP_VALUES, ("quick", "digits"), TINY_VALUES)
+    monkeypatch.setitem(experiments.configs._TRAINING, ("quick", "digits"), TINY_TRAINING)
+    monkeypatch.setitem(experiments.configs._SWEEP_VALUES, ("quick", "digits"), TINY_VALUES)
     return experiments.make_config("quick", "digits")
 
 
@@ -113,7 +113,7 @@ def test_rerun_skips_finished_runs_and_resumes_missing_ones(tiny, tmp_path, monk
     (tmp_path / "results.json").write_text(json.dumps(partial))
     trained = []
     original = experiments.train_run
-    monkeypatch.setattr(experiments, "train_run",
+    monkeypatch.setattr(experiments.runner, "train_run",
                         lambda settings, *args: trained.append(experiments.run_key(settings))
                         or original(settings, *args))
     resumed = experiments.run_experiments(tiny_config, tmp_path, progress=False)
@@ -261,8 +261,8 @@ def test_verdict_of_one_pair_is_not_resolved_whatever_its_sign():
 def test_a_quick_fashion_mnist_run_reads_the_idx_files_of_data_dir(tmp_path, monkeypatch):
     # 10,040 training images: the default validation split takes the last 10,000.
     write_idx_folder(tmp_path / "idx", n_train=10_040, n_test=20, gzipped=False)
-    monkeypatch.setitem(experiments._TRAINING, ("quick", "fashion-mnist"), TINY_TRAINING)
-    monkeypatch.setitem(experiments._SWEEP_VALUES, ("quick", "fashion-mnist"), TINY_VALUES)
+    monkeypatch.setitem(experiments.configs._TRAINING, ("quick", "fashion-mnist"), TINY_TRAINING)
+    monkeypatch.setitem(experiments.configs._SWEEP_VALUES, ("quick", "fashion-mnist"), TINY_VALUES)
     out = tmp_path / "out"
     assert experiments.main(["--config", "quick", "--dataset", "fashion-mnist", "--data-dir",
                              str(tmp_path / "idx"), "--sweeps", "curves", "--variants",
@@ -419,7 +419,7 @@ def test_the_digits_split_follows_the_seed_and_mnist_keeps_one(tiny_config, monk
     assert "split" not in experiments.make_config("paper", "fashion-mnist")
     assert experiments.split_seed(experiments.make_config("quick", "mnist"), 3) == 0
     loaded = []
-    monkeypatch.setattr(experiments, "load_data",
+    monkeypatch.setattr(experiments.data, "load_data",
                         lambda dataset, *args, seed: loaded.append(seed) or seed)
     cache = {}
     assert [experiments.run_splits(tiny_config, seed, cache=cache) for seed in (1, 0, 1)] == [1, 0, 1]

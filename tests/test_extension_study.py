@@ -38,7 +38,7 @@ def test_committed_study_was_made_by_the_code_in_this_checkout():
 
 
 def test_code_fingerprint_ignores_docstrings_and_sees_code():
-    from dcscratch.experiments import _code_without_docstrings
+    from dcscratch.experiments.fingerprint import _code_without_docstrings
 
     code = 'def f(x):\n    """Old words."""\n    return x + 1  # a comment\n'
     reworded = 'def f(x):\n    """New words."""\n    return x + 1\n'

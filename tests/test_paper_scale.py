@@ -142,7 +142,7 @@ def test_a_paper_run_records_every_inference_rule_and_reads_the_test_set_once(ti
         assert rules == expected, key
         for numbers in run["final_by_inference"].values():
             assert all(0 <= numbers[f"{split}_error"] <= 1 for split in ("val", "test"))
-        default = experiments._is_default(run["settings"], config["training"])
+        default = experiments.training._is_default(run["settings"], config["training"])
         assert ("gaussian_sampled" in run) == (default and variant == "dropconnect")
         assert ("probabilities" in run) == default
         provenance = run["provenance"]

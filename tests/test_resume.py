@@ -86,7 +86,7 @@ def test_a_checkpoint_from_other_training_code_is_refused(tmp_path, monkeypatch)
     optimizer.build(model.trainable_variables)
     state = experiments.RunState(model, optimizer, tmp_path)
     state.save(1, np.random.default_rng(0), {"val_loss": [1.0]}, 1.0, 1.0)
-    monkeypatch.setattr(experiments, "training_code_fingerprint", lambda: "f" * 64)
+    monkeypatch.setattr(experiments.checkpoint, "training_code_fingerprint", lambda: "f" * 64)
     other = experiments.RunState(model, optimizer, tmp_path)
     with pytest.raises(SchemaError, match="checkpointed by other training code"):
         other.restore(np.random.default_rng(0), {})

@@ -1,6 +1,6 @@
 """``python -m dcscratch.experiments``: the command line of :mod:`dcscratch.experiments.cli`."""
 import sys
 
-from dcscratch.experiments import main
+from dcscratch.experiments.cli import main
 
 sys.exit(main())

@@ -274,7 +274,7 @@ def code_fingerprint(modules=STUDY_MODULES):
     """
     import importlib
 
-    from dcscratch.experiments import _code_without_docstrings
+    from dcscratch.experiments.fingerprint import _code_without_docstrings
 
     digest = hashlib.sha256()
     for name in modules:
