@@ -91,8 +91,8 @@ def test_tiny_command_writes_a_complete_results_file_report_and_plots(tiny):
     assert "| dropconnect-batch: unscaled − inverted (mean rule) |" in report
     assert "verdict of the family of" in report
     for sweep in results["config"]["sweeps"]:
-        assert (out / f"{sweep}.png").is_file() == (sweep in experiments.report.PLOTTED_SWEEPS)
-        if sweep in experiments.report.PLOTTED_SWEEPS:
+        assert (out / f"{sweep}.png").is_file() == (sweep in experiments.plots.PLOTTED_SWEEPS)
+        if sweep in experiments.plots.PLOTTED_SWEEPS:
             assert (out / f"{sweep}.png").stat().st_size > 5_000
 
 
@@ -238,7 +238,7 @@ def test_committed_results_match_the_current_schema_and_full_config(root):
         results, results["command"])
     for sweep in results["config"]["sweeps"]:
         assert (root / COMMITTED / f"{sweep}.png").is_file() == (
-            sweep in experiments.report.PLOTTED_SWEEPS)
+            sweep in experiments.plots.PLOTTED_SWEEPS)
     # Every run was made by the training code of today's package.
     fingerprint = experiments.training_code_fingerprint()
     assert {run["provenance"]["training_code"] for run in results["runs"].values()} == {

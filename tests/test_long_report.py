@@ -198,14 +198,12 @@ def test_the_two_level_interval_holds_the_test_sets_sampling_error_that_seeds_ca
 
 
 def test_the_sweeps_progress_table_gives_mean_and_sd_over_the_seeds_done():
-    from dcscratch.experiments.report import long_table
-
     def run(seed, error):
         return {"settings": {"variant": "dropconnect", "inverted": False, "seed": seed},
                 "final_by_inference": {"gaussian": {"test_error": error, "test_loss": 0.3}},
                 "early_stopped": {"epoch": 5, "test_error": 0.2, "test_loss": 0.4}}
 
-    table = long_table({"runs": {"a": run(0, 0.10), "b": run(1, 0.12)}})
+    table = long_report.long_table({"runs": {"a": run(0, 0.10), "b": run(1, 0.12)}})
     assert "| dropconnect unscaled | last epoch, gaussian rule | 2 | 11.00 ± 1.41 | 0.300 ± 0.000 |" in table
-    single = long_table({"runs": {"a": run(0, 0.10)}})
+    single = long_report.long_table({"runs": {"a": run(0, 0.10)}})
     assert "| dropconnect unscaled | early-stopped, mean rule | 1 | 20.00 | 0.400 |" in single

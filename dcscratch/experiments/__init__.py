@@ -14,10 +14,13 @@ One module per concern, in the order a run goes through them:
   mix another code's runs;
 - :mod:`~dcscratch.experiments.runner`: a sweep of runs, resumable;
 - :mod:`~dcscratch.experiments.store`: the results file (schema, atomic writes, provenance);
-- :mod:`~dcscratch.experiments.report`: the tables, paired comparisons, ``results.md`` and
-  plots of the quick and full configs; :mod:`~dcscratch.experiments.paper_report` (Table 2 and
-  Figure 2 of the paper config) and :mod:`~dcscratch.experiments.long_report` (the long
-  config's scorings, intervals and votes);
+- :mod:`~dcscratch.experiments.analysis`: what the results say (tables of final numbers,
+  paired comparisons, choices on validation);
+- :mod:`~dcscratch.experiments.plots`: the figures (a sweep, the per-epoch curves);
+- :mod:`~dcscratch.experiments.report`: ``results.md`` and its figures for the quick and full
+  configs; :mod:`~dcscratch.experiments.paper_report` (Table 2 and Figure 2 of the paper
+  config) and :mod:`~dcscratch.experiments.long_report` (the long config's scorings, intervals,
+  votes and progress table) for theirs;
 - :mod:`~dcscratch.experiments.cli`: the command line;
 - :mod:`~dcscratch.experiments.extension_study`: notebook 08's seeded study, a command of its
   own (``python -m dcscratch.experiments.extension_study``), not imported here.
@@ -25,6 +28,9 @@ One module per concern, in the order a run goes through them:
 The names below are importable from the package itself (``experiments.run_experiments``), as
 notebook 07 and its exercises use them.
 """
+from dcscratch.experiments.analysis import (
+    PAPER_RULE, best_on_validation, chosen_comparisons, curves, describe_difference,
+    dropconnect_choices, final_numbers, paired_difference, sweep_table, swept_settings, verdict)
 from dcscratch.experiments.checkpoint import RunState, checkpoint_folder
 from dcscratch.experiments.cli import main, parse_args
 from dcscratch.experiments.configs import (
@@ -33,10 +39,8 @@ from dcscratch.experiments.configs import (
     sweep_runs)
 from dcscratch.experiments.data import load_data, paper_test_labels, run_splits, training_subset
 from dcscratch.experiments.fingerprint import check_training_code, training_code_fingerprint
-from dcscratch.experiments.report import (
-    PAPER_RULE, best_on_validation, chosen_comparisons, curves, describe_difference,
-    dropconnect_choices, final_numbers, gaussian_checks, markdown, paired_difference,
-    plot_curves, plot_sweep, sweep_table, swept_settings, variant_color, verdict, write_report)
+from dcscratch.experiments.plots import plot_curves, plot_sweep, variant_color
+from dcscratch.experiments.report import gaussian_checks, markdown, write_report
 from dcscratch.experiments.runner import peak_rss_mb, release_memory, run_experiments
 from dcscratch.experiments.store import (
     COMMITTED_DIGITS, SCHEMA_VERSION, SchemaError, load_results, new_results, provenance,

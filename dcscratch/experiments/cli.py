@@ -48,7 +48,8 @@ from dcscratch.data import DataFileError
 from dcscratch.experiments import paper_report
 from dcscratch.experiments.configs import CONFIG_NAMES, DATASETS, SWEEPS, VARIANTS, make_config
 from dcscratch.experiments.data import paper_test_labels
-from dcscratch.experiments.report import long_table, markdown, write_report
+from dcscratch.experiments.long_report import long_table
+from dcscratch.experiments.report import markdown, write_report
 from dcscratch.experiments.runner import run_experiments
 from dcscratch.experiments.store import SchemaError, write_json_atomic
 from dcscratch.validation import check_choice, check_positive_int

@@ -2,7 +2,7 @@
 
 What changes when an experiment is redesigned: which variants and sweeps exist, the training
 settings of each config and dataset, and how a run is named in ``results.json``. Used by the
-runner (:mod:`dcscratch.experiments`) and the report (:mod:`dcscratch.experiments.report`).
+sweep (:mod:`dcscratch.experiments.runner`), the command line and the reports.
 """
 from dcscratch.data import DATASET_NAMES
 from dcscratch.validation import check_choice, check_positive_int

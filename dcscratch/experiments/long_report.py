@@ -14,14 +14,14 @@ Two arms scored on the same 10,000 test images with the same seeds differ by a n
 sources of noise: the seeds (training) and the images (this test set is one draw of the world).
 :func:`compare` gives both intervals — the seed-paired t interval, which conditions on this test
 set, and a two-level bootstrap over seeds and images, which does not — for error and
-cross-entropy.
+cross-entropy. :func:`long_table` is the sweep's own progress table (``results.md``).
 """
 import json
 from pathlib import Path
 
 import numpy as np
 
-from dcscratch.stats import paired_counts, paired_interval, two_level_interval
+from dcscratch.stats import mean_sd, paired_counts, paired_interval, two_level_interval
 
 # (scoring name, arm, stored rule): the scorings in the order the tables list them.
 SCORINGS = (
@@ -195,3 +195,30 @@ def epochs_to_reach(results, arm, threshold, metric="val_loss"):
         hits = np.flatnonzero(row <= threshold)
         reached.append(int(hits[0]) + 1 if len(hits) else None)
     return reached
+
+
+def long_table(results):
+    """A markdown table of the long config's runs so far: every arm under every rule.
+
+    Test error (%) and cross-entropy, mean ± sd over the seeds done (n); the early-stopped
+    row is each run's weights at its best validation cross-entropy. Intervals and paired
+    comparisons are notebook 10's; this is the sweep's progress report.
+    """
+    rows = {}
+    for run in results["runs"].values():
+        arm = arm_of(run)
+        for rule, numbers in run["final_by_inference"].items():
+            rows.setdefault((arm, f"last epoch, {rule} rule"), []).append(numbers)
+        if "early_stopped" in run:
+            rows.setdefault((arm, "early-stopped, mean rule"), []).append(run["early_stopped"])
+    lines = ["| arm | weights, inference | n | test error % | test cross-entropy |",
+             "|---|---|---|---|---|"]
+    for (arm, rule), values in sorted(rows.items()):
+        error_mean, error_sd, _ = mean_sd([100 * value["test_error"] for value in values])
+        loss_mean, loss_sd, _ = mean_sd([value["test_loss"] for value in values])
+        spread = len(values) > 1  # one seed has no sd
+        error_sd = f" ± {error_sd:.2f}" if spread else ""
+        loss_sd = f" ± {loss_sd:.3f}" if spread else ""
+        lines.append(f"| {arm} | {rule} | {len(values)} | {error_mean:.2f}{error_sd} | "
+                     f"{loss_mean:.3f}{loss_sd} |")
+    return "\n".join(lines)

@@ -104,7 +104,7 @@ def provenance(splits, *, load_average_start, seeds, inference_samples=None, tra
         seeds: ``{name: seed}`` of every seed the run used.
         inference_samples: Gaussian samples per unit at inference, where the variant draws any.
         training_code: the fingerprint of the training code
-            (:func:`dcscratch.experiments.training_code_fingerprint`).
+            (:func:`dcscratch.experiments.fingerprint.training_code_fingerprint`).
         chunk_size: examples whose masks are held at once, where masks are per example.
 
     Returns:
