@@ -456,28 +456,39 @@ WRONG_ANSWERS = {
     },
     "10_paper_scale": {
         "q1": [
-            wrong("every run of the variant, so the sweeps' runs overwrite Table 2's", """
-                def table2_errors(results, variant, rule):
-                    errors = {}
-                    for record in results["runs"].values():
-                        settings = record["settings"]
-                        if settings["variant"] == variant and rule in record["final_by_inference"]:
-                            errors[settings["seed"]] = record["final_by_inference"][rule]["test_error"]
-                    return errors
-                """, "the width and keep_prob sweeps' runs"),
-            wrong("record['final'] (the mean rule) whatever the rule", """
-                def table2_errors(results, variant, rule):
-                    config = results["config"]
-                    return {seed: results["runs"][configs.run_key(configs.run_settings(
-                        config, variant, seed))]["final"]["test_error"] for seed in config["seeds"]}
-                """, "record['final_by_inference'][rule]"),
-            wrong("every seed indexed directly: a missing run or rule raises KeyError", """
-                def table2_errors(results, variant, rule):
-                    config = results["config"]
-                    return {seed: results["runs"][configs.run_key(configs.run_settings(
-                        config, variant, seed))]["final_by_inference"][rule]["test_error"]
-                            for seed in config["seeds"]}
-                """, "is left out, not an error"),
+            wrong("the right images marked instead of the wrong ones (argmax == label)", """
+                def per_image(probs, labels):
+                    probs = np.asarray(probs, dtype=np.float64)
+                    wrong = (np.argmax(probs, axis=1) == labels).astype(np.float64)
+                    at_label = probs[np.arange(len(labels)), labels]
+                    return wrong, -np.log(np.maximum(at_label, 6e-8))
+                """, "1 marks a wrong image"),
+            wrong("−log of the predicted class's probability instead of the label's", """
+                def per_image(probs, labels):
+                    probs = np.asarray(probs, dtype=np.float64)
+                    wrong = (np.argmax(probs, axis=1) != labels).astype(np.float64)
+                    return wrong, -np.log(np.maximum(probs.max(axis=1), 6e-8))
+                """, "predicted class's probability"),
+            wrong("log10 instead of the natural log", """
+                def per_image(probs, labels):
+                    probs = np.asarray(probs, dtype=np.float64)
+                    wrong = (np.argmax(probs, axis=1) != labels).astype(np.float64)
+                    at_label = probs[np.arange(len(labels)), labels]
+                    return wrong, -np.log10(np.maximum(at_label, 6e-8))
+                """, "natural log"),
+            wrong("the means over the images instead of one number per image", """
+                def per_image(probs, labels):
+                    probs = np.asarray(probs, dtype=np.float64)
+                    wrong = (np.argmax(probs, axis=1) != labels).astype(np.float64)
+                    at_label = probs[np.arange(len(labels)), labels]
+                    return float(wrong.mean()), float(-np.log(np.maximum(at_label, 6e-8)).mean())
+                """, "one number per image"),
+            wrong("no floor: a probability stored as 0 costs an infinite loss", """
+                def per_image(probs, labels):
+                    probs = np.asarray(probs, dtype=np.float64)
+                    wrong = (np.argmax(probs, axis=1) != labels).astype(np.float64)
+                    return wrong, -np.log(probs[np.arange(len(labels)), labels])
+                """, "np.maximum(p, 6e-8)"),
         ],
         "q2": [
             wrong("unpaired (Welch) interval of the two means", """
@@ -508,67 +519,134 @@ WRONG_ANSWERS = {
                 """, "standard error s_d / √n"),
         ],
         "q3": [
+            wrong("the axes swapped: images averaged away for from_images", """
+                def standard_errors(differences):
+                    differences = np.asarray(differences, dtype=float)
+                    seeds, images = differences.shape
+                    return (differences.mean(axis=1).std(ddof=1) / math.sqrt(seeds),
+                            differences.mean(axis=0).std(ddof=1) / math.sqrt(images))
+                """, "swapped"),
+            wrong("every (seed, image) number treated as an independent draw", """
+                def standard_errors(differences):
+                    differences = np.asarray(differences, dtype=float)
+                    pooled = differences.std(ddof=1) / math.sqrt(differences.size)
+                    return pooled, pooled
+                """, "independent draws"),
+            wrong("population sd (ddof=0), too small with 5 seeds", """
+                def standard_errors(differences):
+                    differences = np.asarray(differences, dtype=float)
+                    seeds, images = differences.shape
+                    return (differences.mean(axis=0).std() / math.sqrt(images),
+                            differences.mean(axis=1).std() / math.sqrt(seeds))
+                """, "divides by n − 1"),
+        ],
+        "q4": [
             wrong("a majority vote of the networks' predicted classes", """
                 def voting_error(probabilities, labels):
                     votes = np.argmax(probabilities, axis=2)
                     majority = np.array([np.bincount(column).argmax() for column in votes.T])
                     return float(np.mean(majority != np.asarray(labels)))
+
+
+                def mcnemar(correct_a, correct_b):
+                    correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+                    a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
+                    if a_only + b_only == 0:
+                        return 0, 0, 1.0
+                    return a_only, b_only, float(stats.binomtest(a_only, a_only + b_only).pvalue)
                 """, "majority vote"),
-            wrong("the mean of the single networks' errors", """
-                def voting_error(probabilities, labels):
-                    return float(np.mean(np.argmax(probabilities, axis=2) != np.asarray(labels)))
-                """, "Table 2's first column"),
             wrong("averaged log-probabilities (a geometric mean)", """
                 def voting_error(probabilities, labels):
                     average = np.mean(np.log(probabilities), axis=0)
                     return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
+
+
+                def mcnemar(correct_a, correct_b):
+                    correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+                    a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
+                    if a_only + b_only == 0:
+                        return 0, 0, 1.0
+                    return a_only, b_only, float(stats.binomtest(a_only, a_only + b_only).pvalue)
                 """, "geometric mean"),
-        ],
-        "q4": [
-            wrong("one-sided quantile z(0.95)", """
-                def pairs_needed(difference, sd):
-                    z = stats.norm.ppf(0.95) + stats.norm.ppf(0.8)
-                    return math.ceil((z * sd / abs(difference)) ** 2)
+            wrong("McNemar one-sided: a better than b only", """
+                def voting_error(probabilities, labels):
+                    average = np.mean(np.asarray(probabilities, dtype=float), axis=0)
+                    return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
 
 
-                def detectable_difference(sd, n):
-                    return (stats.norm.ppf(0.95) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
+                def mcnemar(correct_a, correct_b):
+                    correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+                    a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
+                    if a_only + b_only == 0:
+                        return 0, 0, 1.0
+                    test = stats.binomtest(a_only, a_only + b_only, 0.5, alternative="greater")
+                    return a_only, b_only, float(test.pvalue)
                 """, "two-sided"),
-            wrong("the power term forgotten: resolved only half the time", """
-                def pairs_needed(difference, sd):
-                    return math.ceil((stats.norm.ppf(0.975) * sd / abs(difference)) ** 2)
+            wrong("McNemar's chi-square approximation (with continuity correction), not the exact test", """
+                def voting_error(probabilities, labels):
+                    average = np.mean(np.asarray(probabilities, dtype=float), axis=0)
+                    return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
 
 
-                def detectable_difference(sd, n):
-                    return stats.norm.ppf(0.975) * sd / math.sqrt(n)
-                """, "z(0.8) to z(0.975)"),
-            wrong("sd left unsquared: z² · sd / d²", """
-                def pairs_needed(difference, sd):
-                    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
-                    return math.ceil(z ** 2 * sd / difference ** 2)
+                def mcnemar(correct_a, correct_b):
+                    correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+                    a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
+                    if a_only + b_only == 0:
+                        return 0, 0, 1.0
+                    statistic = (abs(a_only - b_only) - 1) ** 2 / (a_only + b_only)
+                    return a_only, b_only, float(stats.chi2.sf(statistic, 1))
+                """, "chi-square approximation"),
+            wrong("every image each ensemble gets right counted, the concordant ones included", """
+                def voting_error(probabilities, labels):
+                    average = np.mean(np.asarray(probabilities, dtype=float), axis=0)
+                    return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
 
 
-                def detectable_difference(sd, n):
-                    return (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
-                """, "sd included"),
-            wrong("sd squared inside the square, as if it were a variance", """
-                def pairs_needed(difference, sd):
-                    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
-                    return math.ceil((z * sd ** 2 / abs(difference)) ** 2)
+                def mcnemar(correct_a, correct_b):
+                    a_right, b_right = int(np.sum(correct_a)), int(np.sum(correct_b))
+                    return a_right, b_right, float(stats.binomtest(a_right, a_right + b_right).pvalue)
+                """, "concordant images say nothing"),
+        ],
+        "q5": [
+            wrong("0-based epochs (the array index)", """
+                def best_epoch(val_loss):
+                    return int(np.argmin(val_loss))
 
 
-                def detectable_difference(sd, n):
-                    return (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
-                """, "not a variance"),
-            wrong("rounded down, so the n falls short", """
-                def pairs_needed(difference, sd):
-                    z = stats.norm.ppf(0.975) + stats.norm.ppf(0.8)
-                    return math.floor((z * sd / abs(difference)) ** 2)
+                def epochs_to_reach(curve, threshold):
+                    hits = np.flatnonzero(np.asarray(curve) <= threshold)
+                    return int(hits[0]) if len(hits) else None
+                """, "epochs count from 1"),
+            wrong("the last of tied epochs (a loop with <=)", """
+                def best_epoch(val_loss):
+                    best, lowest = None, float("inf")
+                    for epoch, loss in enumerate(val_loss, start=1):
+                        if loss <= lowest:
+                            best, lowest = epoch, loss
+                    return best
 
 
-                def detectable_difference(sd, n):
-                    return (stats.norm.ppf(0.975) + stats.norm.ppf(0.8)) * sd / math.sqrt(n)
-                """, "round up"),
+                def epochs_to_reach(curve, threshold):
+                    hits = np.flatnonzero(np.asarray(curve) <= threshold)
+                    return int(hits[0]) + 1 if len(hits) else None
+                """, "the first of them"),
+            wrong("strictly below the threshold (<) instead of at or below", """
+                def best_epoch(val_loss):
+                    return int(np.argmin(val_loss)) + 1
+
+
+                def epochs_to_reach(curve, threshold):
+                    hits = np.flatnonzero(np.asarray(curve) < threshold)
+                    return int(hits[0]) + 1 if len(hits) else None
+                """, "at or below means <="),
+            wrong("no case for a curve that never gets there: IndexError", """
+                def best_epoch(val_loss):
+                    return int(np.argmin(val_loss)) + 1
+
+
+                def epochs_to_reach(curve, threshold):
+                    return int(np.flatnonzero(np.asarray(curve) <= threshold)[0]) + 1
+                """, "return None when no epoch"),
         ],
     },
 }
