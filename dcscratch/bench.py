@@ -198,7 +198,8 @@ def training_step(model, batch, layers, jit_compile=False):
 
 
 # Passes of batch·in·out work in ``per_example_step``: the forward product and dW (no dx: x is a
-# constant there, and TensorFlow prunes its gradient).
+# constant there, and TensorFlow prunes its gradient: timed in docs/measurements.md, section
+# "Input gradient of the first layer").
 PER_EXAMPLE_PASSES = 2
 
 

@@ -37,10 +37,14 @@ from dcscratch.mask_sampler import keep_mask
 from dcscratch.tf_common import tf
 
 FLIPOUT_KEEP_PROB = 0.5  # the only keep_prob whose perturbation M − keep_prob is symmetric
-# The fast modes' random streams are fold_in(seed, NOISE_STREAM + k), far from the per-example
-# mode's chunk streams fold_in(seed, c), c = 0, 1, …: otherwise Flipout's E would be the exact
-# mode's first mask for the same seed, and the modes' draws would be related. (One fold-in, not
-# two: a fold-in of a folded seed gives other numbers under XLA than without it.)
+# The fast modes' random streams are fold_in(seed, NOISE_STREAM + k), seeds of their own. The
+# per-batch and per-example masks are cut from the step seed's own Philox stream (mask n from
+# block n·blocks_per_mask on, mask_sampler.keep_masks; the per-batch mask is mask 0): drawn from
+# that seed unfolded, Flipout's E would be the exact mode's first mask and the per-batch mask, and
+# the modes' draws would be related. (Until 2026-12-07 the per-example masks came from the chunk
+# streams fold_in(seed, c), c = 0, 1, …, which is why the offset is large; it is kept so that the
+# fast modes draw what they drew before. One fold-in, not two: a fold-in of a folded seed gives
+# other numbers under XLA than without it.)
 NOISE_STREAM = 2**30
 
 
