@@ -9,7 +9,7 @@ import pytest
 from idx_files import write_idx_folder
 
 from dcscratch import experiments
-from dcscratch.experiment_store import SchemaError
+from dcscratch.experiments.store import SchemaError
 
 EPOCHS, KILL_AFTER = 4, 2
 
