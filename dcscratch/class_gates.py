@@ -14,8 +14,10 @@ Are the masks modular? Statistics of the class × connection "kept" matrix and t
   or not there are modules beside the core: it measures how far the degrees are from uniform,
   not modularity.
 - ``curveball_shuffle`` keeps both each class's count and each connection's degree; a shared
-  core passes it, modules of several classes do not (``overlap_spread``). Single-class modules
-  are read from the degrees directly: ``kept_privately``.
+  core passes it, modules of several classes do not (``overlap_spread``). With
+  ``within="input"`` it also keeps each class's count per input, so that which pixels a class
+  inks cannot pass for structure among the classes. Single-class modules are read from the
+  degrees directly: ``kept_privately``.
 """
 import keras
 import numpy as np
@@ -298,7 +300,10 @@ def shuffle_within_alive(kept, rng, within="layer"):
     return shuffled.reshape(kept.shape)
 
 
-def curveball_shuffle(kept, rng, rounds=20):
+CURVEBALL_WITHIN = ("layer", "input")
+
+
+def curveball_shuffle(kept, rng, rounds=20, within="layer"):
     """One draw of the fixed-margins null: every class's count and every connection's degree kept.
 
     The class × connection matrix of ``kept`` is randomised by the curveball algorithm
@@ -315,14 +320,25 @@ def curveball_shuffle(kept, rng, rounds=20):
     rest (:func:`overlap_spread`). Single-class modules are a matter of degrees alone (their
     connections have degree 1), which this null keeps: :func:`kept_privately` measures them.
 
+    ``within="input"`` fixes more: every class's count *per input* (per pixel), trading only
+    inside each input's ``(classes, units)`` slice, so each slice keeps its own row and column
+    sums. Where the classes' inputs differ (a class that never inks a pixel keeps none of its
+    connections), that class × input pattern alone spreads the overlaps under the layer-wide
+    null; this null reproduces it, and what spreads beyond it is structure among the classes
+    that the inputs do not explain.
+
     Args:
-        kept: boolean array ``(classes, ...)``.
+        kept: boolean array ``(classes, ...)`` (``(classes, inputs, units)`` for ``"input"``).
         rng: a ``numpy.random.Generator``.
-        rounds: positive integer, rounds of trades (20 rounds mix the class-gated masks of
-            notebook 08: the null's statistics no longer move between 10 and 20).
+        rounds: positive integer, rounds of trades (notebook 08 checks that 20 mix its masks:
+            the null's overlap spread with 5, 20 and 100 rounds).
+        within: ``"layer"`` or ``"input"``.
     """
-    kept = _check_kept(kept)
+    within = check_choice(within, CURVEBALL_WITHIN, "within")
+    kept = _check_kept(kept, dims=None if within == "layer" else 3)
     rounds = check_positive_int(rounds, "rounds")
+    if within == "input":
+        return _curveball_within_inputs(kept, rng, rounds)
     flat = kept.reshape(len(kept), -1).copy()
     for _ in range(rounds):
         order = rng.permutation(len(flat))
@@ -332,3 +348,27 @@ def curveball_shuffle(kept, rng, rounds=20):
             flat[a, differ], flat[b, differ] = False, True
             flat[a, dealt_to_a], flat[b, dealt_to_a] = True, False
     return flat.reshape(kept.shape)
+
+
+def _curveball_within_inputs(kept, rng, rounds):
+    """``curveball_shuffle`` inside every input's ``(classes, units)`` slice, all slices at once.
+
+    Every slice runs its own chain: its own random pairing of the classes each round and its own
+    deal, so the slices are shuffled independently of each other.
+    """
+    slices = kept.copy()
+    classes, inputs = slices.shape[:2]
+    every_input = np.arange(inputs)
+    for _ in range(rounds):
+        order = np.argsort(rng.random((inputs, classes)), axis=1)  # a pairing per input
+        for a, b in zip(order[:, 0::2].T, order[:, 1::2].T):       # (inputs,) classes each
+            row_a, row_b = slices[a, every_input], slices[b, every_input]  # (inputs, units)
+            differ = row_a != row_b
+            # Per slice, class a gets back as many of the pooled connections as it had: those
+            # with the smallest random keys, a uniform choice (the others get the key +inf).
+            keys = np.where(differ, rng.random(differ.shape), np.inf)
+            ranks = np.argsort(np.argsort(keys, axis=-1), axis=-1)
+            dealt_to_a = ranks < (row_a & differ).sum(axis=-1, keepdims=True)
+            slices[a, every_input] = np.where(differ, dealt_to_a, row_a)
+            slices[b, every_input] = np.where(differ, ~dealt_to_a, row_b)
+    return slices

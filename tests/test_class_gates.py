@@ -218,6 +218,31 @@ def test_curveball_samples_uniformly_among_matrices_with_the_same_margins():
                for count in counts.values())
 
 
+def test_curveball_within_inputs_keeps_every_class_count_per_input_and_every_degree():
+    kept = planted(groups=[[0, 1, 2]], seed=3).reshape(10, 40, 50)
+    shuffled = curveball_shuffle(kept, np.random.default_rng(3), within="input")
+    assert shuffled.shape == kept.shape and shuffled.dtype == bool
+    np.testing.assert_array_equal(shuffled.sum(axis=2), kept.sum(axis=2))  # per class and input
+    np.testing.assert_array_equal(shuffled.sum(axis=0), kept.sum(axis=0))  # every degree
+    assert not np.array_equal(shuffled, kept)
+
+
+def test_curveball_within_inputs_samples_each_input_uniformly():
+    # Two inputs, each slice the 3×3 identity: each slice is one of the six permutation
+    # matrices, equally likely, and the two slices independently (36 pairs, equally likely).
+    kept = np.stack([np.eye(3, dtype=bool)] * 2, axis=1)                 # (3 classes, 2, 3)
+    rng = np.random.default_rng(4)
+    draws = 7200
+    counts = {}
+    for _ in range(draws):
+        key = curveball_shuffle(kept, rng, within="input").tobytes()  # 20 rounds
+        counts[key] = counts.get(key, 0) + 1
+    assert len(counts) == 36
+    # Each count is binomial(7200, 1/36): 5 sd ≈ 69 around 200.
+    assert all(abs(count - draws / 36) < 5 * np.sqrt(draws * (1 / 36) * (35 / 36))
+               for count in counts.values())
+
+
 def test_a_planted_shared_core_is_not_modular_under_fixed_margins_but_is_under_the_alive_null():
     p_values, alive_ratios = [], []
     for seed in range(10):
@@ -280,6 +305,10 @@ def test_shuffles_within_inputs_or_units_keep_each_class_count_per_slice(within,
     (lambda: curveball_shuffle(np.ones((3, 4)), np.random.default_rng(0)), TypeError, "kept"),
     (lambda: curveball_shuffle(np.ones((3, 4), bool), np.random.default_rng(0), rounds=0),
      ValueError, "rounds"),
+    (lambda: curveball_shuffle(np.ones((3, 4), bool), np.random.default_rng(0),
+                               within="input"), ValueError, "kept"),
+    (lambda: curveball_shuffle(np.ones((3, 4), bool), np.random.default_rng(0),
+                               within="unit"), ValueError, "within"),
     (lambda: shuffle_within_alive(np.ones((3, 4), bool), np.random.default_rng(0),
                                   within="input"), ValueError, "kept"),
     (lambda: shuffle_within_alive(np.ones((3, 4, 2), bool), np.random.default_rng(0),

@@ -12,15 +12,23 @@ are left out of each shuffled epoch). Per seed:
   schedule from epoch 1 to epoch 10, by Taylor score or by magnitude;
 - ``gradual-taylor`` / ``gradual-magnitude``: the control arms, the same layers, schedule and
   scores with keep_prob 1 on the hidden layer too: gradual pruning (Zhu & Gupta 2017) without
-  DropConnect, so that persistent minus gradual is what DropConnect's dropping adds;
+  DropConnect. Persistent minus gradual is what dropping adds, with one mask per mini-batch
+  (``DropConnectDense``'s default ``mask="batch"``, not a mask per example), and under the
+  unscaled convention, which also changes the step size: the function depends on 0.8·W, so a
+  step on W moves it 0.8 times as far, from a starting scale 0.8 times Glorot's;
 - ``pruned``: magnitude pruning with retraining (Han et al. 2015): 10 epochs of Dense, prune the
   smallest |w| per layer, 5 epochs with the pruned weights held at zero;
 - ``class-gated``: ``ClassGatedMLP``, hidden-layer gates per class selected by the label in
   training; λ chosen on the validation split (seed 0) among ``class_penalties``;
 - ``probe``: the post-hoc probe of the original notebook: the trained ``dense`` network frozen,
-  one hard-concrete gate set per class learnt on its first layer (300 full-batch steps).
+  one hard-concrete gate set per class learnt on its first layer (300 full-batch steps);
+- ``persistent-taylor-inverted`` (added after review r3 of notebook 08): ``persistent-taylor``
+  with ``inverted=True``, trained on (M⊙A⊙W)/0.8 and predicting with A⊙W, so that its step
+  size and starting scale are those of ``gradual-taylor`` and only the dropping differs. It is
+  trained last, so that every other arm's random state is what it was before it existed.
 
-Running it takes several minutes on two cores, so the notebook reads the committed results:
+Running it takes one to two minutes on two cores (``wall_s`` records it), so the notebook reads
+the committed results:
 ``python -m dcscratch.experiments.extension_study`` writes ``results/extensions/study.json``,
 with the commit it ran at and ``code_fingerprint()`` of the modules that decide what runs, so
 that a reader (and ``tests/test_extension_study.py``) can tell whether the results are this
@@ -42,7 +50,7 @@ COMMITTED = Path(__file__).resolve().parents[2] / "results" / "extensions" / "st
 EPOCHS, PRUNE_AT_EPOCH, BATCH_SIZE, LEARNING_RATE = 15, 10, 64, 0.02
 HIDDEN, PERSISTENT_KEEP_PROB = 128, 0.8
 ARMS = ("dense", "l0", "persistent-taylor", "persistent-magnitude", "gradual-taylor",
-        "gradual-magnitude", "pruned")
+        "gradual-magnitude", "pruned", "persistent-taylor-inverted")
 #: The modules whose code decides what the study runs (``code_fingerprint`` hashes them).
 STUDY_MODULES = ("dcscratch.experiments.extension_study", "dcscratch.class_gates",
                  "dcscratch.extensions", "dcscratch.persistent", "dcscratch.keras_layer",
@@ -104,10 +112,11 @@ def l0_model(penalty, seed, inputs=64, classes=10):
 
 
 def persistent_model(sparsities, score, seed, steps_per_epoch, inputs=64, classes=10,
-                     keep_prob=PERSISTENT_KEEP_PROB):
+                     keep_prob=PERSISTENT_KEEP_PROB, inverted=False):
     """Pruned from the end of epoch 1 to the end of epoch 10, once an epoch, to ``sparsities``.
 
-    ``keep_prob`` is the hidden layer's DropConnect keep probability (1: gradual pruning alone).
+    ``keep_prob`` is the hidden layer's DropConnect keep probability (1: gradual pruning alone);
+    ``inverted`` its convention (True: (M⊙A⊙W)/keep_prob in training, A⊙W at inference).
     """
     import keras
     from dcscratch.persistent import PersistentDropConnectDense
@@ -116,7 +125,7 @@ def persistent_model(sparsities, score, seed, steps_per_epoch, inputs=64, classe
                 "prune_end": PRUNE_AT_EPOCH * steps_per_epoch, "prune_every": steps_per_epoch}
     return keras.Sequential([
         keras.Input((inputs,)),
-        PersistentDropConnectDense(HIDDEN, keep_prob, activation="relu",
+        PersistentDropConnectDense(HIDDEN, keep_prob, activation="relu", inverted=inverted,
                                    target_sparsity=sparsities[0], seed=seed, **schedule),
         PersistentDropConnectDense(classes, 1.0, target_sparsity=sparsities[1], seed=seed + 100,
                                    **schedule)])
@@ -219,13 +228,7 @@ def run_seed(data, seed, *, l0_penalty, class_penalty):
     models["pruned"] = pruned_and_retrained(data, sparsities, seed)
     record = {"seed": seed, "l0_sparsity_per_layer": sparsities, "correct": {}, "zero_share": {}}
     for arm, model in models.items():
-        record["correct"][arm] = _bits(_correct(model(data.x_test), data.y_test))
-        kernels = [layer.kernel.numpy() * (layer.inference_mask().numpy()
-                                           if hasattr(layer, "inference_mask") else
-                                           layer.alive_mask.numpy()
-                                           if hasattr(layer, "alive_mask") else 1.0)
-                   for layer in model.layers]
-        record["zero_share"][arm] = [float(np.mean(kernel == 0)) for kernel in kernels]
+        _record_arm(record, arm, model, data)
 
     gated = ClassGatedMLP(data.x_train.shape[1], HIDDEN, 10, connection_penalty=class_penalty,
                           seed=seed)
@@ -248,7 +251,23 @@ def run_seed(data, seed, *, l0_penalty, class_penalty):
                                                     data.y_test))
     record["correct"]["probe-shifted"] = _bits(_correct(
         class_scores(x_test, tf.constant(gates[np.roll(np.arange(10), 1)])), data.y_test))
+
+    # Last, so that no arm above draws from a random state this one has moved.
+    _record_arm(record, "persistent-taylor-inverted", train(
+        persistent_model(sparsities, "taylor", seed, steps_per_epoch, inverted=True), data,
+        seed=seed), data)
     return record
+
+
+def _record_arm(record, arm, model, data):
+    """A trained arm's per-image test correctness and its layers' shares of zero weights."""
+    record["correct"][arm] = _bits(_correct(model(data.x_test), data.y_test))
+    kernels = [layer.kernel.numpy() * (layer.inference_mask().numpy()
+                                       if hasattr(layer, "inference_mask") else
+                                       layer.alive_mask.numpy()
+                                       if hasattr(layer, "alive_mask") else 1.0)
+               for layer in model.layers]
+    record["zero_share"][arm] = [float(np.mean(kernel == 0)) for kernel in kernels]
 
 
 def choose_class_penalty(data, penalties, seed=0):
