@@ -16,6 +16,26 @@ def wrong(why, source, hint):
     return WrongAnswer(why, dedent(source).strip(), hint)
 
 
+# Exercise 10, Q4 asks for two functions: a wrong answer to one keeps the other right.
+_VOTING_ERROR = """
+def voting_error(probabilities, labels):
+    average = np.mean(np.asarray(probabilities, dtype=float), axis=0)
+    return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
+
+
+"""
+_MCNEMAR = """
+
+
+def mcnemar(correct_a, correct_b):
+    correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+    a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
+    if a_only + b_only == 0:
+        return 0, 0, 1.0
+    return a_only, b_only, float(stats.binomtest(a_only, a_only + b_only).pvalue)
+"""
+
+
 WRONG_ANSWERS = {
     "01_from_dropout_to_dropconnect": {
         "q1": [
@@ -541,39 +561,18 @@ WRONG_ANSWERS = {
                 """, "divides by n − 1"),
         ],
         "q4": [
-            wrong("a majority vote of the networks' predicted classes", """
+            wrong("a majority vote of the networks' predicted classes", dedent("""
                 def voting_error(probabilities, labels):
                     votes = np.argmax(probabilities, axis=2)
                     majority = np.array([np.bincount(column).argmax() for column in votes.T])
                     return float(np.mean(majority != np.asarray(labels)))
-
-
-                def mcnemar(correct_a, correct_b):
-                    correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
-                    a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
-                    if a_only + b_only == 0:
-                        return 0, 0, 1.0
-                    return a_only, b_only, float(stats.binomtest(a_only, a_only + b_only).pvalue)
-                """, "majority vote"),
-            wrong("averaged log-probabilities (a geometric mean)", """
+                """) + _MCNEMAR, "majority vote"),
+            wrong("averaged log-probabilities (a geometric mean)", dedent("""
                 def voting_error(probabilities, labels):
                     average = np.mean(np.log(probabilities), axis=0)
                     return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
-
-
-                def mcnemar(correct_a, correct_b):
-                    correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
-                    a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
-                    if a_only + b_only == 0:
-                        return 0, 0, 1.0
-                    return a_only, b_only, float(stats.binomtest(a_only, a_only + b_only).pvalue)
-                """, "geometric mean"),
-            wrong("McNemar one-sided: a better than b only", """
-                def voting_error(probabilities, labels):
-                    average = np.mean(np.asarray(probabilities, dtype=float), axis=0)
-                    return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
-
-
+                """) + _MCNEMAR, "geometric mean"),
+            wrong("McNemar one-sided: a better than b only", _VOTING_ERROR + dedent("""
                 def mcnemar(correct_a, correct_b):
                     correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
                     a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
@@ -581,13 +580,8 @@ WRONG_ANSWERS = {
                         return 0, 0, 1.0
                     test = stats.binomtest(a_only, a_only + b_only, 0.5, alternative="greater")
                     return a_only, b_only, float(test.pvalue)
-                """, "two-sided"),
-            wrong("McNemar's chi-square approximation (with continuity correction), not the exact test", """
-                def voting_error(probabilities, labels):
-                    average = np.mean(np.asarray(probabilities, dtype=float), axis=0)
-                    return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
-
-
+                """), "two-sided"),
+            wrong("McNemar's chi-square approximation (with continuity correction), not the exact test", _VOTING_ERROR + dedent("""
                 def mcnemar(correct_a, correct_b):
                     correct_a, correct_b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
                     a_only, b_only = int(np.sum(correct_a & ~correct_b)), int(np.sum(~correct_a & correct_b))
@@ -595,17 +589,12 @@ WRONG_ANSWERS = {
                         return 0, 0, 1.0
                     statistic = (abs(a_only - b_only) - 1) ** 2 / (a_only + b_only)
                     return a_only, b_only, float(stats.chi2.sf(statistic, 1))
-                """, "chi-square approximation"),
-            wrong("every image each ensemble gets right counted, the concordant ones included", """
-                def voting_error(probabilities, labels):
-                    average = np.mean(np.asarray(probabilities, dtype=float), axis=0)
-                    return float(np.mean(np.argmax(average, axis=1) != np.asarray(labels)))
-
-
+                """), "chi-square approximation"),
+            wrong("every image each ensemble gets right counted, the concordant ones included", _VOTING_ERROR + dedent("""
                 def mcnemar(correct_a, correct_b):
                     a_right, b_right = int(np.sum(correct_a)), int(np.sum(correct_b))
                     return a_right, b_right, float(stats.binomtest(a_right, a_right + b_right).pvalue)
-                """, "concordant images say nothing"),
+                """), "concordant images say nothing"),
         ],
         "q5": [
             wrong("0-based epochs (the array index)", """
