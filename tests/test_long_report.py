@@ -115,19 +115,61 @@ def test_with_the_records_the_seed_interval_uses_them_and_the_bootstrap_the_prob
     assert recorded["error"]["difference"] == pytest.approx(plain["error"]["difference"])
 
 
-def test_the_image_floor_is_the_normal_half_width_of_the_seed_averaged_differences(sweep):
+def test_the_image_floor_leaves_out_the_seeds_own_spread_on_each_image(sweep):
     folder, labels, stored = sweep
     _, labels, probabilities = long_report.load(folder)
     outcome = long_report.compare(probabilities, labels, "dropout", "no-drop")["error"]
-    per_image = np.mean([100 * ((np.argmax(stored["dropout", s]["mean"], 1) != labels).astype(float)
-                                - (np.argmax(stored["no-drop", s]["mean"], 1) != labels))
-                         for s in SEEDS], axis=0)
+    rows = np.array([100 * ((np.argmax(stored["dropout", s]["mean"], 1) != labels).astype(float)
+                            - (np.argmax(stored["no-drop", s]["mean"], 1) != labels))
+                     for s in SEEDS])
+    expected = rows.mean(axis=0).var(ddof=1) - rows.var(axis=0, ddof=1).mean() / len(SEEDS)
     assert outcome["images_half_width"] == pytest.approx(
-        1.959964 * per_image.std(ddof=1) / np.sqrt(IMAGES), rel=1e-5)
-    seed_differences = [100 * (np.mean(np.argmax(stored["dropout", s]["mean"], 1) != labels)
-                               - np.mean(np.argmax(stored["no-drop", s]["mean"], 1) != labels))
-                        for s in SEEDS]
+        1.959964 * np.sqrt(max(expected, 0.0) / IMAGES), rel=1e-5)
+    assert outcome["bootstrap_difference"] == pytest.approx(rows.mean())
+    seed_differences = rows.mean(axis=1)
     assert outcome["seeds_sd"] == pytest.approx(np.std(seed_differences, ddof=1))
+
+
+def test_seeds_that_agree_on_every_image_leave_the_whole_image_spread_as_the_floor(sweep):
+    # The same network under every seed: no seed-by-image spread, so the floor is the plain
+    # standard error of the per-image differences; independent seeds with no method effect on
+    # any image (pure noise) leave a floor near 0.
+    folder, labels, stored = sweep
+    _, labels, probabilities = long_report.load(folder)
+    same = {name: {s: probabilities[name][0] for s in SEEDS} for name in ("dropout", "no-drop")}
+    outcome = long_report.compare(same, labels, "dropout", "no-drop")["error"]
+    d = 100 * ((np.argmax(same["dropout"][0], 1) != labels).astype(float)
+               - (np.argmax(same["no-drop"][0], 1) != labels))
+    assert outcome["images_half_width"] == pytest.approx(
+        1.959964 * d.std(ddof=1) / np.sqrt(IMAGES), rel=1e-5)
+    noise = long_report.compare(probabilities, labels, "dropout", "no-drop")["error"]
+    assert noise["images_half_width"] < 0.5 * outcome["images_half_width"]
+
+
+def test_complete_seeds_and_restriction_keep_only_seeds_every_arm_has(sweep):
+    folder, *_ = sweep
+    results, labels, probabilities = long_report.load(folder)
+    assert long_report.complete_seeds(results) == list(SEEDS)
+    del results["runs"]["dropout seed=3"]
+    assert long_report.complete_seeds(results) == [0, 1, 2]
+    kept_results, kept = long_report.restricted(results, probabilities, [0, 2])
+    assert {run["settings"]["seed"] for run in kept_results["runs"].values()} == {0, 2}
+    assert all(sorted(by_seed) == [0, 2] for by_seed in kept.values())
+    assert len(results["runs"]) == 11 and sorted(probabilities["no-drop"]) == list(SEEDS)
+
+
+def test_a_temperature_undoes_overconfidence_and_leaves_calibrated_probabilities_alone():
+    from scipy.special import softmax
+
+    rng = np.random.default_rng(3)
+    logits = rng.normal(0, 2, size=(4000, 5))
+    labels = np.array([rng.choice(5, p=p) for p in softmax(logits, axis=1)])  # calibrated
+    fit, score = np.arange(2000), np.arange(2000, 4000)
+    t, before, after = long_report.temperature_scaled(softmax(logits, axis=1), labels, fit, score)
+    assert t == pytest.approx(1.0, abs=0.1) and after == pytest.approx(before, abs=0.01)
+    t, before, after = long_report.temperature_scaled(softmax(3 * logits, axis=1), labels, fit,
+                                                      score)
+    assert t == pytest.approx(3.0, rel=0.1) and after < before - 0.1
 
 
 def test_a_scoring_compared_with_itself_differs_by_exactly_nothing(sweep):

@@ -88,6 +88,48 @@ def recorded(results, scoring):
     return dict(sorted(values.items()))
 
 
+def complete_seeds(results):
+    """The seeds for which every arm in ``results`` has a stored run, sorted: comparing arms over
+    these only keeps every mean, curve and ensemble over the same networks' seeds."""
+    seeds = {}
+    for run in results["runs"].values():
+        seeds.setdefault(arm_of(run), set()).add(run["settings"]["seed"])
+    return sorted(set.intersection(*seeds.values())) if seeds else []
+
+
+def restricted(results, probabilities, seeds):
+    """``(results, probabilities)`` keeping only the runs of ``seeds`` (copies; inputs untouched)."""
+    seeds = set(seeds)
+    runs = {key: run for key, run in results["runs"].items() if run["settings"]["seed"] in seeds}
+    kept = {name: {s: p for s, p in by_seed.items() if s in seeds}
+            for name, by_seed in probabilities.items()}
+    return {**results, "runs": runs}, {name: by_seed for name, by_seed in kept.items() if by_seed}
+
+
+def temperature_scaled(probs, labels, fit, score):
+    """Fit one temperature T on the images ``fit`` and score cross-entropy on ``score``.
+
+    The probabilities are rescaled as softmax(log p / T) (the same as dividing the logits by T;
+    float16 zeros floored at 6e-8 first). T is chosen to minimise the mean cross-entropy on
+    ``fit`` (over 0.05 ≤ T ≤ 20). Returns ``(T, before, after)``: the cross-entropy on ``score``
+    without and with the temperature.
+    """
+    from scipy.optimize import minimize_scalar
+    from scipy.special import log_softmax
+
+    log_p = np.log(np.maximum(np.asarray(probs, dtype=np.float64), 6e-8))
+    labels = np.asarray(labels)
+
+    def loss(t, images):
+        scaled = log_softmax(log_p[images] / t, axis=1)
+        return -float(np.mean(scaled[np.arange(len(scaled)), labels[images]]))
+
+    best = minimize_scalar(lambda log_t: loss(np.exp(log_t), fit),
+                           bounds=(np.log(0.05), np.log(20.0)), method="bounded")
+    t = float(np.exp(best.x))
+    return t, loss(1.0, score), loss(t, score)
+
+
 def per_image(probs, labels):
     """``(wrong, loss)`` per image: 0/1 error and cross-entropy −log p(label), in nats.
 
@@ -112,10 +154,16 @@ def compare(probabilities, labels, a, b, *, results=None, resamples=2000, seed=0
     Returns a dict per metric (``"error"``, ``"loss"``) with ``difference`` (mean over the paired
     seeds), ``seeds_interval`` (paired t over seeds: conditions on this test set),
     ``seeds_and_images_interval`` (two-level percentile bootstrap: seeds and test images
-    resampled, the same images for both scorings), ``images_half_width`` (the normal interval's
-    half-width from the images alone, the seed-averaged per-image differences: the floor that no
-    number of seeds narrows on a test set of this size), ``seeds_sd`` (sd of the per-seed
-    differences, for :func:`dcscratch.stats.n_to_resolve`) and ``n_seeds``, ``n_images``.
+    resampled, the same images for both scorings), ``bootstrap_difference`` (the mean the
+    bootstrap resamples, from the probabilities), ``images_half_width`` (the normal interval's
+    half-width that the images alone would leave with infinitely many seeds: the floor no number
+    of seeds narrows on a test set of this size), ``seeds_sd`` (sd of the per-seed differences,
+    for :func:`dcscratch.stats.n_to_resolve`) and ``n_seeds``, ``n_images``.
+
+    The floor: image i's difference averaged over n seeds, d̄_i, varies over images by the
+    variance of its expectation plus the seeds' own spread on that image, s_i²/n. With more seeds
+    the second part vanishes, so the floor's variance is var(d̄_i) − mean(s_i²)/n (at least 0),
+    over the number of images.
 
     With ``results`` (the results dict), ``difference``, ``seeds_interval`` and ``seeds_sd`` come
     from the run records (:func:`recorded`, computed from the logits); without, from the stored
@@ -144,14 +192,16 @@ def compare(probabilities, labels, a, b, *, results=None, resamples=2000, seed=0
                               for name in (a, b))
         t_interval = paired_interval(seed_a, seed_b, confidence=confidence)
         per_image_mean = rows.mean(axis=0)
+        expected_variance = max(0.0, per_image_mean.var(ddof=1)
+                                - rows.var(axis=0, ddof=1).mean() / len(seeds))
         outcome[metric] = {
             "difference": float(np.mean(seed_a - seed_b)),
             "seeds_interval": (t_interval["low"], t_interval["high"]),
             "seeds_and_images_interval": two_level_interval(
                 rows, resamples=resamples, seed=seed, confidence=confidence),
+            "bootstrap_difference": float(rows.mean()),
             "images_half_width": float(norm.ppf(0.5 + confidence / 2)
-                                       * per_image_mean.std(ddof=1)
-                                       / np.sqrt(len(per_image_mean))),
+                                       * np.sqrt(expected_variance / len(per_image_mean))),
             "seeds_sd": float(np.std(seed_a - seed_b, ddof=1)),
             "n_seeds": len(seeds), "n_images": rows.shape[1]}
     return outcome
