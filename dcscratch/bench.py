@@ -11,7 +11,9 @@ candidates (a slow moment hits all candidates alike).
 Sections:
 1. mask generation per way, in nanoseconds per weight, as a ratio to the random bits
    an exact mask needs: in·out·H(keep_prob) bits, timed as that many bits of raw 32-bit
-   Philox words (the floor for any sampler drawing from Philox). Beside the ways: float
+   Philox words (on average no exact sampler draws fewer bits: a floor on bits, not on
+   time, for at small sizes TensorFlow's fixed cost per call dominates this baseline and a
+   NumPy sampler can come in below it). Beside the ways: float
    uniforms (``tf.random.uniform``), ``stateless_uniform < keep_prob``, and the layer's
    mask sampler (:mod:`dcscratch.mask_sampler`);
 2. one training step of the paper's MNIST network (784→800→800→10, batch 128) with
