@@ -71,11 +71,13 @@ def test_relu_and_softmax_cross_entropy_gradients_match_numerical():
     assert rel_error(numeric, dlogits) < GRADIENT_THRESHOLD
 
 
+@pytest.mark.parametrize("scaling", ["paper", "inverted"])
 @pytest.mark.parametrize("mask", ["batch", "example"])
-def test_whole_mlp_gradient_matches_numerical(mask):
+def test_whole_mlp_gradient_matches_numerical(mask, scaling):
     x, _, _, _ = small_problem(5, N=4, D=6)
     labels = np.array([0, 1, 2, 1])
-    net = MLP((6, 5, 3), ("dropout", "dropconnect"), keep_prob=0.7, mask=mask, mask_bias=True)
+    net = MLP((6, 5, 3), ("dropout", "dropconnect"), keep_prob=0.7, mask=mask, mask_bias=True,
+              scaling=scaling)
 
     def loss():
         net.rng = np.random.default_rng(9)
