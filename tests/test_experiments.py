@@ -460,6 +460,27 @@ def test_figures_say_what_was_held_fixed_and_count_the_images(tiny):
     plt.close(axes[0].figure)
 
 
+def test_curves_draw_the_training_cross_entropy_of_figure_2c_on_request(tiny):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    _, results = tiny
+    fig, axes = plt.subplots(2, 2)
+    drawn = experiments.plot_curves(results, axes, metrics=("train_loss", "test_loss",
+                                                            "train_error", "test_error"))
+    assert [ax.get_ylabel() for ax in drawn] == [
+        "train cross-entropy (nats)", "test cross-entropy (nats)", "train error (%)",
+        "test error (%)"]
+    assert drawn[0].get_yscale() == "log"
+    with pytest.raises(ValueError, match="`axes`.*one axis per metric"):
+        experiments.plot_curves(results, axes, metrics=("train_loss",))
+    with pytest.raises(ValueError, match="`metrics`.*train_loss"):
+        experiments.plot_curves(results, axes[0, 0], metrics=("training_loss",))
+    plt.close(fig)
+
+
 def test_the_report_names_the_recorded_cores_not_two(tiny):
     import copy
     import os

@@ -100,25 +100,44 @@ def plot_sweep(results, sweep, ax=None, metric="test_error", rule="paper"):
     return ax
 
 
-def plot_curves(results, axes=None):
-    """Per-epoch train error, test error (percent) and test cross-entropy at the default setting.
+CURVE_PANELS = {"train_error": "train error (%)", "test_error": "test error (%)",
+                "train_loss": "train cross-entropy (nats)",
+                "test_loss": "test cross-entropy (nats)",
+                "val_error": "validation error (%)", "val_loss": "validation cross-entropy (nats)"}
+
+
+def plot_curves(results, axes=None, metrics=("train_error", "test_error", "test_loss")):
+    """Per-epoch curves at the default setting: errors in percent, cross-entropies in nats.
 
     Mean ± sd band over seeds, mean-rule inference. ``dropconnect-gaussian`` is left out: its
-    training, hence its per-epoch curve, is ``dropconnect-batch``'s.
+    training, hence its per-epoch curve, is ``dropconnect-batch``'s. Error panels share one
+    y range (errors compare by eye across panels); each cross-entropy panel has its own.
 
     Args:
-        axes: three axes (train error, test error, test cross-entropy); None makes a figure.
+        axes: one axis per metric (a 2-D array of axes is read row by row); None makes a
+            figure with one row.
+        metrics: the per-epoch metrics drawn, one per axis, from ``CURVE_PANELS`` (default:
+            train error, test error, test cross-entropy; the paper's Figure 2c draws the
+            training and test cross-entropy).
     """
     import matplotlib.pyplot as plt
 
+    for metric in metrics:
+        if metric not in CURVE_PANELS:
+            raise ValueError(f"Invalid value received for argument `metrics`: expected names from "
+                             f"{sorted(CURVE_PANELS)}. Received: metrics={metrics!r}")
     if axes is None:
-        _, axes = plt.subplots(1, 3, figsize=(14, 3.8))
+        _, axes = plt.subplots(1, len(metrics), figsize=(4.7 * len(metrics), 3.8))
+    axes = np.atleast_1d(axes).ravel()
+    if len(axes) != len(metrics):
+        raise ValueError(f"Invalid value received for argument `axes`: expected one axis per "
+                         f"metric ({len(metrics)}). Received: {len(axes)} axes")
     seeds = len(results["config"]["seeds"])
-    panels = (("train_error", "train error (%)"), ("test_error", "test error (%)"),
-              ("test_loss", "test cross-entropy (nats)"))
-    error_top, loss_range = 0.0, [math.inf, 0.0]
-    for ax, (metric, name) in zip(axes, panels):
+    error_top, loss_ranges = 0.0, {}
+    for ax, metric in zip(axes, metrics):
+        name = CURVE_PANELS[metric]
         scale = 100 if metric.endswith("_error") else 1
+        loss_range = None if scale == 100 else loss_ranges.setdefault(metric, [math.inf, 0.0])
         for variant, values in curves(results, metric).items():
             if variant == "dropconnect-gaussian":
                 continue
@@ -132,8 +151,8 @@ def plot_curves(results, axes=None):
             if scale == 100:
                 error_top = max(error_top, float(np.max(mean + sd)))
             else:
-                loss_range = [min(loss_range[0], float(np.min(mean))),
-                              max(loss_range[1], float(np.max(mean + sd)))]
+                loss_range[:] = [min(loss_range[0], float(np.min(mean))),
+                                 max(loss_range[1], float(np.max(mean + sd)))]
         ax.set(xlabel="epoch", ylabel=name)
         ax.set_title(f"{name}, mean ± sd over {seeds} seeds", fontsize=9)
         if scale == 100:
@@ -141,11 +160,16 @@ def plot_curves(results, axes=None):
         else:
             ax.set_yscale("log")  # as the paper's Figure 2c
         ax.grid(alpha=0.3, which="both")
-    for ax in axes[:2]:
-        ax.set_ylim(0, error_top * 1.1)
-        _readable_log_ticks(ax, error_top)
-    _readable_log_ticks(axes[2], loss_range[1], loss_range[0],
-                        ticks=(0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 3))
+    for ax, metric in zip(axes, metrics):
+        if metric.endswith("_error"):
+            ax.set_ylim(0, error_top * 1.1)
+            _readable_log_ticks(ax, error_top)
+        else:
+            low, high = loss_ranges[metric]
+            # 1-2-5 steps over a range of decades; finer over less than one, so ticks stay apart.
+            ticks = ((0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2) if high > 20 * low
+                     else (0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 1, 2, 3))
+            _readable_log_ticks(ax, high, low, ticks=ticks)
     axes[0].legend(fontsize=8)
     axes[0].figure.suptitle(f"held fixed: {held_fixed(results, 'curves')}; mean-rule inference",
                             fontsize=9)
