@@ -77,7 +77,7 @@ _PER_EXAMPLE = {"dropconnect_mask": "flipout", "dropconnect_inverted": True,
 _TRAINING = {
     # digits: 1,077 training images of 64 pixels. Sized so that ``full`` takes about ten minutes
     # of CPU on two cores (175 runs, 10.2 CPU-min on 2026-12-07; docs/measurements.md) and
-    # ``quick``, run live in notebook 07, well under a minute (30 runs, about 35 CPU-s). Every
+    # ``quick`` seconds (notebook 07 runs its ``curves`` sweep live: 8 of its 30 runs). Every
     # test image (360) is in the Z = 1000 check, and Dropout samples at every width swept.
     ("quick", "digits"): {"hidden": 32, "keep_prob": 0.5, "epochs": 10, "batch_size": 32,
                           "learning_rate": 0.05, "momentum": 0.9, **_PER_EXAMPLE,
@@ -173,7 +173,7 @@ def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIAN
     """The full description of an experiment: training settings, sweeps and seeds.
 
     Args:
-        name: ``"quick"`` (seconds; what notebook 07 runs live), ``"full"``, ``"paper"``
+        name: ``"quick"`` (seconds; notebook 07 runs its ``curves`` sweep live), ``"full"``, ``"paper"``
             (the paper's network and protocol compressed to a CPU budget; MNIST or
             Fashion-MNIST only) or ``"long"`` (the fair fight at 400-400 over many epochs:
             ``_LONG_TRAINING``; MNIST or Fashion-MNIST only).
