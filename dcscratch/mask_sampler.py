@@ -122,33 +122,15 @@ def keep_masks(count, first, shape, keep_prob, seed):
     tensors; mask 0 is ``keep_mask(shape, keep_prob, seed)``.
     """
     shape = static_shape(shape)
+    entries = math.prod(shape)
     masks_shape = tf.concat([[count], shape], 0) if tf.is_tensor(count) else (count, *shape)
     if keep_prob == 1.0:
         return tf.ones(masks_shape, tf.bool)
-    words = mask_words(count, first, shape, keep_prob, seed)
-    return tf.reshape(_keep_from_words(words, math.prod(shape), keep_prob), masks_shape)
-
-
-def mask_words(count, first, shape, keep_prob, seed):
-    """The random words of :func:`keep_masks`'s masks, one row per mask: shape
-    ``(count, words_per_mask)``, uint32 (k bits per entry). :func:`masks_from_words` cuts rows of
-    them into masks, so that a caller can draw a chunk's words at once and cut one mask at a time
-    where it is used.
-    """
-    shape = static_shape(shape)
-    entries = math.prod(shape)
     words, blocks = words_per_mask(entries, keep_prob), blocks_per_mask(entries, keep_prob)
     first_block = tf.cast(first, tf.uint64) * blocks
     stretch = random_words(count * blocks * WORDS_PER_BLOCK, seed, first_block)
-    return tf.reshape(stretch, (-1, blocks * WORDS_PER_BLOCK))[:, :words]
-
-
-def masks_from_words(words, shape, keep_prob):
-    """The boolean masks, shape ``(rows, *shape)``, that rows of :func:`mask_words` give."""
-    shape = static_shape(shape)
-    if keep_prob == 1.0:
-        return tf.ones((words.shape[0], *shape), tf.bool)
-    return tf.reshape(_keep_from_words(words, math.prod(shape), keep_prob), (-1, *shape))
+    rows = tf.reshape(stretch, (-1, blocks * WORDS_PER_BLOCK))[:, :words]
+    return tf.reshape(_keep_from_words(rows, entries, keep_prob), masks_shape)
 
 
 def _keep_from_words(words, entries, keep_prob):

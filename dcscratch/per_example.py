@@ -19,7 +19,10 @@ for speed only.
 keeps them all and lets autodiff do the backward pass: it is the reference the
 tests and the benchmark compare against.
 """
-from dcscratch.mask_sampler import keep_masks, mask_words, masks_from_words
+import math
+
+from dcscratch import mask_sampler
+from dcscratch.mask_sampler import keep_masks
 from dcscratch.tf_common import tf
 
 # Thirty-two examples at a time: on the Intel Xeon of 2026-12-08 (two cores) a training step of
@@ -173,10 +176,29 @@ def _add_weight_gradient_chunk(dW, x_chunk, dout_chunk, seed, first, keep_prob):
     every chunk size.
     """
     # The chunk's random words (k bits per entry) are drawn at once, and each example's mask is
-    # cut from its row where it is used.
-    words = mask_words(x_chunk.shape[0], first, tuple(dW.shape), keep_prob, seed)
+    # cut from its row where it is used: cutting the chunk's masks first would hold them all.
+    words = _mask_words(x_chunk.shape[0], first, dW.shape, keep_prob, seed)
     zero = tf.zeros((), dW.dtype)
     for n in range(x_chunk.shape[0]):
-        mask = masks_from_words(words[n:n + 1], tuple(dW.shape), keep_prob)[0]
+        mask = _mask_from_words(words[n:n + 1], dW.shape, keep_prob)
         dW = dW + tf.where(mask, x_chunk[n][:, None] * dout_chunk[n][None, :], zero)
     return dW
+
+
+def _mask_words(count, first, shape, keep_prob, seed):
+    """The random words :func:`~dcscratch.mask_sampler.keep_masks` cuts masks ``first`` …
+    ``first + count - 1`` from: one row of ``words_per_mask`` uint32 words per mask."""
+    entries = math.prod(shape)
+    words = mask_sampler.words_per_mask(entries, keep_prob)
+    blocks = mask_sampler.blocks_per_mask(entries, keep_prob)
+    stretch = mask_sampler.random_words(count * blocks * mask_sampler.WORDS_PER_BLOCK, seed,
+                                        tf.cast(first, tf.uint64) * blocks)
+    return tf.reshape(stretch, (-1, blocks * mask_sampler.WORDS_PER_BLOCK))[:, :words]
+
+
+def _mask_from_words(words, shape, keep_prob):
+    """The boolean mask, of ``shape``, that one row of :func:`_mask_words` gives (``words``:
+    shape (1, words_per_mask)): the same cut as :func:`~dcscratch.mask_sampler.keep_masks`."""
+    if keep_prob == 1.0:
+        return tf.ones(shape, tf.bool)
+    return tf.reshape(mask_sampler._keep_from_words(words, math.prod(shape), keep_prob), shape)

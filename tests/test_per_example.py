@@ -125,3 +125,16 @@ def test_lean_version_runs_under_xla():
     # With x = 1 and dout = 1, dW counts how many of the 9 examples kept each connection.
     counts = dW.numpy()
     assert np.all((0 <= counts) & (counts <= 9)) and counts.sum() == out.numpy().sum()
+
+
+def test_keep_prob_one_is_the_plain_product_and_its_gradients():
+    rng = np.random.default_rng(4)
+    x, W, dout = rng.normal(size=(5, 16)), rng.normal(size=(16, 8)), rng.normal(size=(5, 8))
+    x_t, W_t = tf.constant(x), tf.Variable(W)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x_t)
+        out = per_example_matmul(x_t, W_t, 1.0, tf.constant([1, 1], tf.int64), chunk_size=2)
+        objective = tf.reduce_sum(out * dout)
+    np.testing.assert_allclose(out.numpy(), x @ W, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tape.gradient(objective, x_t).numpy(), dout @ W.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tape.gradient(objective, W_t).numpy(), x.T @ dout, rtol=1e-12, atol=1e-12)
