@@ -95,10 +95,11 @@ def per_example_matmul(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
             fn_output_signature=W.dtype, parallel_iterations=1)
         out = tf.reshape(out, [-1, out_features])[:batch]
 
-        # The backward pass returns dx and dW. Where nothing asks for dx (a network's first layer,
-        # whose input is the data), TensorFlow prunes its products from the tf.function's graph:
-        # timed on 2026-12-07 (docs/measurements.md), a 784→800 step at batch 128 asking for dx
-        # too took 1.57× the step asking for dW only. Run eagerly, the loop runs as written.
+        # The backward pass returns dx and dW, each chunk's from its own compiled function. Where
+        # nothing asks for dx (a network's first layer, whose input is the data), TensorFlow prunes
+        # its function calls from the tf.function's graph: a 784→800 step at batch 128 asking for
+        # dx too took 1.57× the step asking for dW only on 2026-12-07, and 1.89× with this fused
+        # code on 2026-12-08 (docs/measurements.md). Run eagerly, the loop runs as written.
         def backward(dout):
             dout_chunks, _, _ = _pad_to_chunks(dout, chunk_size)
 
