@@ -44,9 +44,9 @@ QUICK = {"mask_sizes": (100, 256, 512), "layers": (64, 256, 256, 10), "batch": 3
 MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (example)",
                   "DropConnect (flipout)", "DropConnect (gaussian)")
 XLA_MODEL_VARIANTS = ("Dense", "DropConnect (batch)")
-# The regenerated-mask layer at several chunk sizes (the masks are the same for every one;
-# only speed and memory change): one example at a time, 4, 8, 16 and 32.
-PER_EXAMPLE_CHUNK_SIZES = (1, 4, 8, 16, 32)
+# The regenerated-mask layer at several chunk sizes (the results are the same for every one,
+# bit for bit; only speed changes): one example at a time, 8, 16, 32 (the default) and 64.
+PER_EXAMPLE_CHUNK_SIZES = (1, 8, 16, 32, 64)
 PER_EXAMPLE_VARIANTS = ("naive (stored masks)",
                         *(f"package, chunks of {size}" for size in PER_EXAMPLE_CHUNK_SIZES))
 KEEP_PROB = 0.5
@@ -370,12 +370,16 @@ def inference_markdown(results):
 
 # ---------------------------------------------------------------- report
 def per_example_mask_bytes(batch, fan_in, fan_out):
-    """Bytes of per-example masks for one layer: as float32, as bits, and one chunk."""
+    """Bytes of per-example masks for one layer: as float32, as bits, and the random words one
+    chunk of the package's layer draws at keep_prob ``KEEP_PROB`` (its only mask-sized buffer:
+    the masks themselves are used where they are drawn and never stored)."""
+    from dcscratch.mask_sampler import WORDS_PER_BLOCK, blocks_per_mask
     from dcscratch.per_example import DEFAULT_CHUNK_SIZE
 
     entries = batch * fan_in * fan_out
+    words = WORDS_PER_BLOCK * blocks_per_mask(fan_in * fan_out, KEEP_PROB)
     return {"entries": entries, "float32": 4 * entries, "bits": entries / 8,
-            "one_chunk_float32": 4 * DEFAULT_CHUNK_SIZE * fan_in * fan_out}
+            "one_chunk_random_words": 4 * words * DEFAULT_CHUNK_SIZE}
 
 
 def run(quick=False, repeats=15, device=None, memory=True):

@@ -59,3 +59,37 @@ def replica_masks(strategy, *, examples=8, features=32, units=64, keep_prob=0.5,
         "kept_fraction": float(rows.mean() / features),
         "entries": int(rows.size * features),
     }
+
+
+def replica_outputs_and_gradients(strategy, *, examples=8, features=32, units=64, keep_prob=0.5,
+                                  seed=0, chunk_size=None):
+    """Each replica's outputs and kernel gradient of a seeded per-example ``DropConnectDense``.
+
+    One training call on a global batch of ``examples`` random rows (fixed seed), split between
+    the replicas; the gradient is that of Σ outputs · c for fixed random c. Returns the arrays as
+    nested lists, ``{"outputs": [...per replica], "gradients": [...per replica]}``, so that runs
+    with different ``chunk_size`` can be compared exactly. ``chunk_size=None``: the default.
+    """
+    from dcscratch.per_example import DEFAULT_CHUNK_SIZE
+
+    tf = quiet_tensorflow()
+    with strategy.scope():
+        layer = DropConnectDense(units, keep_prob, mask="example", seed=seed,
+                                 chunk_size=chunk_size or DEFAULT_CHUNK_SIZE,
+                                 kernel_initializer=keras.initializers.RandomNormal(seed=seed))
+        layer.build((None, features))
+    rows = tf.random.stateless_normal((examples, features), seed=[seed, 1])
+    weights = tf.random.stateless_normal((units,), seed=[seed, 2])
+    batch = tf.data.Dataset.from_tensor_slices(rows).batch(examples)
+    inputs = next(iter(strategy.experimental_distribute_dataset(batch)))
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            out = layer(x, training=True)
+            objective = tf.reduce_sum(out * weights)
+        return out, tape.gradient(objective, layer.kernel)
+
+    out, gradient = strategy.run(step, args=(inputs,))
+    return {"outputs": [t.numpy().tolist() for t in strategy.experimental_local_results(out)],
+            "gradients": [t.numpy().tolist() for t in strategy.experimental_local_results(gradient)]}

@@ -2,29 +2,35 @@
 
 With a mask per example (the paper's choice) the pre-activation of example n is
 x_n @ (M_n⊙W). Materialising every M_n costs batch·in·out numbers: 80 million
-floats (306 MiB) for a 784→800 layer at batch 128. Here the masks are drawn chunk
-by chunk of the batch from a stateless seed, used, and thrown away; the backward
-pass draws the same masks again from the same seed (the paper saved memory by
-storing masks as bits; regenerating them stores nothing).
+floats (306 MiB) for a 784→800 layer at batch 128. Here the masks are drawn from a
+stateless seed where they are used and thrown away; the backward pass draws the same masks
+again from the same seed (the paper saved memory by storing masks as bits; regenerating them
+stores nothing).
 
 Example n's mask is mask n of the seed's per-example masks
-(:func:`dcscratch.mask_sampler.keep_masks`): it depends on the seed and on n, not on
-``chunk_size``, which is a knob for speed and memory only. The same seed gives the same
-masks, outputs and gradients for every chunk size.
+(:func:`dcscratch.mask_sampler.keep_masks`): it depends on the seed and on n only. The batch
+is worked through ``chunk_size`` examples at a time, each chunk by XLA-compiled functions that
+fuse drawing the masks, applying them and summing, and whose sums are written so that each
+example's arithmetic, and dW's order of summation, do not depend on the chunking: the same
+seed gives the same outputs and gradients, bit for bit, for every chunk size, which is a knob
+for speed only.
 
 :func:`per_example_matmul_naive` computes the same thing with the same masks but
 keeps them all and lets autodiff do the backward pass: it is the reference the
 tests and the benchmark compare against.
 """
+import math
+
+from dcscratch import mask_sampler
 from dcscratch.mask_sampler import keep_masks
 from dcscratch.tf_common import tf
 
-# Eight examples at a time: on the Intel Xeon of 2026-12-07 (two cores) a training step of a
-# 784→800 layer at batch 128 took a median 0.157 s in chunks of 8 against 0.243 s one example at
-# a time, 0.161 s in chunks of 4, 0.175 s in 16 and 0.214 s in 32 (five interleaved rounds;
-# `make bench` times them as rows). Its masks hold 8·in·out floats, 1/16 of the naive layer's
-# batch·in·out at batch 128. The chunk size changes speed and memory only, never the masks.
-DEFAULT_CHUNK_SIZE = 8
+# Thirty-two examples at a time: on the Intel Xeon of 2026-12-08 (two cores) a training step of
+# the 784→800→800→10 network at batch 128 with per-example masks took 32× a Dense step's time in
+# chunks of 32, 34× in 64 and 42× in 8 (nine interleaved rounds; `make bench` times one layer at
+# several chunk sizes as rows, docs/measurements.md). The chunk size changes speed only: the
+# masks are never stored, and the results are the same bit for bit.
+DEFAULT_CHUNK_SIZE = 16
 
 
 def chunk_masks(chunk_index, seed, chunk_size, in_features, out_features, keep_prob, dtype):
@@ -68,47 +74,41 @@ def per_example_matmul_naive(x, W, keep_prob, seed):
 
 
 def per_example_matmul(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
-    """x_n @ (M_n⊙W) for every example n, storing at most one chunk of masks at a time.
+    """x_n @ (M_n⊙W) for every example n, never storing the masks.
 
     Same arguments and same result (and gradients) as :func:`per_example_matmul_naive`.
+    The result and both gradients are the same, bit for bit, for every ``chunk_size``.
     """
     # Read a variable once, outside the custom gradient, which then sees plain tensors.
     x, W = tf.convert_to_tensor(x), tf.identity(W)
     in_features, out_features = W.shape
 
-    def masks_of(chunk_index):
-        return chunk_masks(chunk_index, seed, chunk_size, in_features, out_features,
-                           keep_prob, W.dtype)
+    def first_of(chunk_index):
+        return tf.cast(chunk_index, tf.int64) * chunk_size
 
     @tf.custom_gradient
     def product(x, W):
         chunks, num_chunks, batch = _pad_to_chunks(x, chunk_size)
-
-        def forward_chunk(args):
-            x_chunk, chunk_index = args
-            return tf.einsum("ni,nio->no", x_chunk, masks_of(chunk_index) * W)
-
-        out = tf.map_fn(forward_chunk, (chunks, tf.range(num_chunks, dtype=tf.int64)),
-                        fn_output_signature=W.dtype, parallel_iterations=1)
+        out = tf.map_fn(
+            lambda args: _forward_chunk(args[0], W, seed, first_of(args[1]), keep_prob),
+            (chunks, tf.range(num_chunks, dtype=tf.int64)),
+            fn_output_signature=W.dtype, parallel_iterations=1)
         out = tf.reshape(out, [-1, out_features])[:batch]
 
-        # The backward pass returns dx and dW. Where nothing asks for dx (a network's first layer,
-        # whose input is the data), TensorFlow prunes its products from the tf.function's graph:
-        # timed on 2026-12-07 (docs/measurements.md), a 784→800 step at batch 128 asking for dx
-        # too took 1.57× the step asking for dW only. Run eagerly, the loop runs as written.
+        # The backward pass returns dx and dW, each chunk's from its own compiled function. Where
+        # nothing asks for dx (a network's first layer, whose input is the data), TensorFlow prunes
+        # its function calls from the tf.function's graph: a 784→800 step at batch 128 asking for
+        # dx too took 1.57× the step asking for dW only on 2026-12-07, and 1.89× with this fused
+        # code on 2026-12-08 (docs/measurements.md). Run eagerly, the loop runs as written.
         def backward(dout):
             dout_chunks, _, _ = _pad_to_chunks(dout, chunk_size)
 
             def body(chunk_index, dW, dx_chunks):
-                masks = masks_of(chunk_index)  # the same masks as forward: same seed
+                first = first_of(chunk_index)  # the same masks as forward: same seed, same examples
                 x_chunk, dout_chunk = chunks[chunk_index], dout_chunks[chunk_index]
-                dx_chunks = dx_chunks.write(
-                    tf.cast(chunk_index, tf.int32),
-                    tf.einsum("no,nio->ni", dout_chunk, masks * W))
-                # dW = Σ_n M_n ⊙ (x_n dout_nᵀ): only kept connections receive gradient.
-                # (Written out: a three-operand einsum is about 4× slower here.)
-                outer = x_chunk[:, :, None] * dout_chunk[:, None, :]
-                dW += tf.reduce_sum(outer * masks, axis=0)
+                dx_chunks = dx_chunks.write(tf.cast(chunk_index, tf.int32),
+                                            _input_gradient_chunk(dout_chunk, W, seed, first, keep_prob))
+                dW = _add_weight_gradient_chunk(dW, x_chunk, dout_chunk, seed, first, keep_prob)
                 return chunk_index + 1, dW, dx_chunks
 
             _, dW, dx_chunks = tf.while_loop(
@@ -123,3 +123,83 @@ def per_example_matmul(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
         return out, backward
 
     return product(x, W)
+
+
+# Each chunk's work is one XLA-compiled function: XLA fuses drawing the masks, applying them and
+# summing into loops that never store the masks or the masked weights. Its sums are written so that
+# each example's arithmetic is the same whatever the chunk size (see the test
+# test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size).
+
+def _kept_weights(W, seed, first, count, keep_prob):
+    """M_n⊙W for examples ``first`` … ``first + count - 1``: shape (count, in, out)."""
+    masks = keep_masks(count, first, tuple(W.shape), keep_prob, seed)
+    return tf.where(masks, W, tf.zeros((), W.dtype))
+
+
+def _sum(values, axis):
+    """``values`` summed over ``axis``: eight contiguous slices added first, then the rest.
+
+    XLA on a CPU sums a long axis of a fused product several times more slowly than it adds
+    whole slices (measured 2026-12-08 on the Intel Xeon: a 784→800 forward chunk took 1.8 ms
+    per example summed at once, 0.43 ms in eight slices; docs/measurements.md). Where the axis
+    does not split into 8 (or 4, or 2) equal slices it is summed at once.
+    """
+    size = values.shape[axis]
+    slices = next(count for count in (8, 4, 2, 1) if size % count == 0)
+    width = size // slices
+    index = [slice(None)] * len(values.shape)
+    total = None
+    for start in range(0, size, width):
+        index[axis] = slice(start, start + width)
+        total = values[tuple(index)] if total is None else total + values[tuple(index)]
+    return tf.reduce_sum(total, axis=axis)
+
+
+@tf.function(jit_compile=True)
+def _forward_chunk(x_chunk, W, seed, first, keep_prob):
+    """x_n @ (M_n⊙W) for the chunk's examples: Σ_i x_ni (M_n⊙W)_io."""
+    kept = _kept_weights(W, seed, first, x_chunk.shape[0], keep_prob)
+    return _sum(x_chunk[:, :, None] * kept, axis=1)
+
+
+@tf.function(jit_compile=True)
+def _input_gradient_chunk(dout_chunk, W, seed, first, keep_prob):
+    """dx_n = (M_n⊙W) dout_n for the chunk's examples: Σ_o (M_n⊙W)_io dout_no."""
+    kept = _kept_weights(W, seed, first, dout_chunk.shape[0], keep_prob)
+    return _sum(kept * dout_chunk[:, None, :], axis=2)
+
+
+@tf.function(jit_compile=True)
+def _add_weight_gradient_chunk(dW, x_chunk, dout_chunk, seed, first, keep_prob):
+    """dW + Σ_n M_n ⊙ (x_n dout_nᵀ) over the chunk's examples: only kept connections get gradient.
+
+    Added one example at a time, in order, so that dW is the same sum, in the same order, for
+    every chunk size.
+    """
+    # The chunk's random words (k bits per entry) are drawn at once, and each example's mask is
+    # cut from its row where it is used: cutting the chunk's masks first would hold them all.
+    words = _mask_words(x_chunk.shape[0], first, dW.shape, keep_prob, seed)
+    zero = tf.zeros((), dW.dtype)
+    for n in range(x_chunk.shape[0]):
+        mask = _mask_from_words(words[n:n + 1], dW.shape, keep_prob)
+        dW = dW + tf.where(mask, x_chunk[n][:, None] * dout_chunk[n][None, :], zero)
+    return dW
+
+
+def _mask_words(count, first, shape, keep_prob, seed):
+    """The random words :func:`~dcscratch.mask_sampler.keep_masks` cuts masks ``first`` …
+    ``first + count - 1`` from: one row of ``words_per_mask`` uint32 words per mask."""
+    entries = math.prod(shape)
+    words = mask_sampler.words_per_mask(entries, keep_prob)
+    blocks = mask_sampler.blocks_per_mask(entries, keep_prob)
+    stretch = mask_sampler.random_words(count * blocks * mask_sampler.WORDS_PER_BLOCK, seed,
+                                        tf.cast(first, tf.uint64) * blocks)
+    return tf.reshape(stretch, (-1, blocks * mask_sampler.WORDS_PER_BLOCK))[:, :words]
+
+
+def _mask_from_words(words, shape, keep_prob):
+    """The boolean mask, of ``shape``, that one row of :func:`_mask_words` gives (``words``:
+    shape (1, words_per_mask)): the same cut as :func:`~dcscratch.mask_sampler.keep_masks`."""
+    if keep_prob == 1.0:
+        return tf.ones(shape, tf.bool)
+    return tf.reshape(mask_sampler._keep_from_words(words, math.prod(shape), keep_prob), shape)

@@ -14,5 +14,11 @@ from dcscratch import distribute  # noqa: E402  (after the device configuration)
 from dcscratch.tf_common import tf  # noqa: E402
 
 mask = sys.argv[1] if len(sys.argv) > 1 else "example"
-print(json.dumps(distribute.replica_masks(tf.distribute.MirroredStrategy(replica_devices),
-                                          mask=mask)))
+strategy = tf.distribute.MirroredStrategy(replica_devices)
+if mask == "chunks":
+    # The per-example layer's outputs and kernel gradients on each replica, for several chunk
+    # sizes: sys.argv[2:] (4 examples per replica, so 3 leaves an uneven last chunk).
+    print(json.dumps({size: distribute.replica_outputs_and_gradients(strategy, chunk_size=int(size))
+                      for size in sys.argv[2:]}))
+else:
+    print(json.dumps(distribute.replica_masks(strategy, mask=mask)))

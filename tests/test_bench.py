@@ -38,7 +38,9 @@ def test_per_example_mask_arithmetic():
     assert memory["entries"] == 128 * 784 * 800 == 80_281_600
     assert memory["float32"] == 4 * memory["entries"]
     assert memory["bits"] == memory["entries"] / 8
-    assert memory["one_chunk_float32"] == 4 * DEFAULT_CHUNK_SIZE * 784 * 800
+    # keep_prob 0.5 takes one random bit per entry: a chunk draws its masks' bits, 32-bit words
+    # rounded up to whole four-word Philox blocks per example (784·800 bits fill 4900 blocks).
+    assert memory["one_chunk_random_words"] == DEFAULT_CHUNK_SIZE * 784 * 800 / 8
 
 
 def test_bench_writes_json_markdown_and_figure_with_a_device_on_every_row(tmp_path, monkeypatch):

@@ -279,6 +279,21 @@ def test_per_example_masks_are_independent_across_mirrored_replicas(root, mask):
     assert abs(report["kept_fraction"] - 0.5) < binomial_bound(report["entries"], 0.5)
 
 
+def test_per_example_results_do_not_depend_on_the_chunk_size_across_mirrored_replicas(root):
+    # Two replicas of four examples each; chunks of 1, 3 (an uneven last chunk), 4 and 8 (more
+    # than a replica's batch): every replica's outputs and kernel gradient agree bit for bit.
+    result = subprocess.run([sys.executable, str(root / "tests" / "mirrored_masks.py"), "chunks",
+                             "1", "3", "4", "8"], capture_output=True, text=True, timeout=300,
+                            cwd=root)
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    reference = report.pop("1")
+    assert len(reference["outputs"]) == 2 and len(reference["outputs"][0]) == 4
+    assert reference["outputs"][0] != reference["outputs"][1]  # each replica its own examples
+    for size, run in report.items():
+        assert run == reference, f"chunk_size {size} differs from chunk_size 1"
+
+
 @pytest.mark.parametrize("kwargs, error, argument", [
     ({"units": 0}, ValueError, "units"), ({"units": 2.5}, TypeError, "units"),
     ({"keep_prob": 0.0}, ValueError, "keep_prob"), ({"keep_prob": 1.2}, ValueError, "keep_prob"),

@@ -29,12 +29,17 @@ def test_regenerated_masks_give_the_same_output_and_gradients_as_stored_masks(ba
 
 
 @pytest.mark.parametrize("keep_prob", [0.5, 0.3])
-def test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size(keep_prob):
-    # Chunk sizes 1, 3 (an uneven last chunk), 8 and the whole batch: the same masks, so the
-    # same products and gradients, exactly (each example's arithmetic is the same einsum).
+@pytest.mark.parametrize("in_features, out_features", [(7, 5), (16, 24), (12, 10)])
+def test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size(keep_prob, in_features,
+                                                                     out_features):
+    # Chunk sizes 1, 3 (an uneven last chunk), 8 and the whole batch: the same masks, and the
+    # same products and gradients bit for bit (each example's sums are the same additions in
+    # the same order, and dW adds the examples in order). The shapes take the sums' three
+    # paths: an axis summed at once (7, 5), in eight slices (16, 24), in four and two (12, 10).
     rng = np.random.default_rng(11)
     batch = 10
-    x, W, dout = rng.normal(size=(batch, 7)), rng.normal(size=(7, 5)), rng.normal(size=(batch, 5))
+    x, W = rng.normal(size=(batch, in_features)), rng.normal(size=(in_features, out_features))
+    dout = rng.normal(size=(batch, out_features))
     seed = tf.constant([5, 9], tf.int64)
 
     def run(chunk_size):
@@ -48,7 +53,12 @@ def test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size(keep_prob):
     reference = run(1)
     for chunk_size in (3, 8, batch):
         for ours, expected in zip(run(chunk_size), reference):
-            np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-14)
+            np.testing.assert_array_equal(ours, expected)
+
+
+@pytest.mark.parametrize("keep_prob", [0.5, 0.3])
+def test_chunk_masks_stack_into_the_per_example_masks_whatever_the_chunk_size(keep_prob):
+    batch, seed = 10, tf.constant([5, 9], tf.int64)
     masks = per_example_masks(batch, seed, 7, 5, keep_prob, tf.float64).numpy()
     for chunk_size in (1, 3, 8, batch):
         stacked = np.concatenate([chunk_masks(c, seed, chunk_size, 7, 5, keep_prob, tf.float64)
@@ -115,3 +125,16 @@ def test_lean_version_runs_under_xla():
     # With x = 1 and dout = 1, dW counts how many of the 9 examples kept each connection.
     counts = dW.numpy()
     assert np.all((0 <= counts) & (counts <= 9)) and counts.sum() == out.numpy().sum()
+
+
+def test_keep_prob_one_is_the_plain_product_and_its_gradients():
+    rng = np.random.default_rng(4)
+    x, W, dout = rng.normal(size=(5, 16)), rng.normal(size=(16, 8)), rng.normal(size=(5, 8))
+    x_t, W_t = tf.constant(x), tf.Variable(W)
+    with tf.GradientTape(persistent=True) as tape:
+        tape.watch(x_t)
+        out = per_example_matmul(x_t, W_t, 1.0, tf.constant([1, 1], tf.int64), chunk_size=2)
+        objective = tf.reduce_sum(out * dout)
+    np.testing.assert_allclose(out.numpy(), x @ W, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tape.gradient(objective, x_t).numpy(), dout @ W.T, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(tape.gradient(objective, W_t).numpy(), x.T @ dout, rtol=1e-12, atol=1e-12)

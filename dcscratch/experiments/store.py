@@ -105,7 +105,7 @@ def provenance(splits, *, load_average_start, seeds, inference_samples=None, tra
         inference_samples: Gaussian samples per unit at inference, where the variant draws any.
         training_code: the fingerprint of the training code
             (:func:`dcscratch.experiments.fingerprint.training_code_fingerprint`).
-        chunk_size: examples whose masks are held at once, where masks are per example.
+        chunk_size: examples worked on at once, where masks are per example.
 
     Returns:
         A JSON-serialisable dict: ``code`` (:func:`code_version`), ``machine``
