@@ -14,7 +14,8 @@ CONFIG_NAMES = ("quick", "full", "paper", "long")
 # The paper-scale config's DropConnect (variant ``dropconnect``) masks every example
 # separately; its mask mode is a run setting: ``flipout`` (keep_prob 0.5, about 2× a Dense
 # step on a CPU), ``gaussian`` (any keep_prob, as cheap; the keep_prob sweep) or ``example``
-# (exact, about 41× a Dense step on two cores: ``--exact-per-example``, for a GPU).
+# (exact, about 38× a Dense step on two cores in `make bench` of 2026-12-08:
+# ``--exact-per-example``, for a GPU).
 DROPCONNECT_MASKS = ("flipout", "gaussian", "example")
 DATASETS = DATASET_NAMES  # digits, mnist, fashion-mnist
 # How a run's train/validation/test split is drawn (``config["split"]``): on the digits,
@@ -36,7 +37,7 @@ LABELS = {"hidden": "hidden width (units per layer)", "keep_prob": "keep_prob",
 # the unscaled M⊙W moves its expected weights keep_prob² as fast: review of 07, finding 6), and
 # scored by the paper's Gaussian rule in closed form as well as the mean rule. Its masks come
 # from Flipout at keep_prob 0.5 (each example's mask exactly Bernoulli(½), about 2× a Dense
-# step) and from the Gaussian mask in the keep_prob sweep (any keep_prob, as cheap), so every
+# step in `make bench`) and from the Gaussian mask in the keep_prob sweep (any keep_prob, as cheap), so every
 # sweep has a per-example DropConnect (finding 10; per-batch masks, the blog's variant, run only
 # at the default setting). At the default setting (``curves``) the ``exact`` sweep sets
 # Flipout beside the Gaussian mask and the exact per-example mask (``mask="example"``, about
@@ -183,7 +184,7 @@ def make_config(name="full", dataset="digits", *, sweeps=SWEEPS, variants=VARIAN
         seeds: number of seeds (0, 1, ..., seeds-1); default the config's.
         exact_per_example: ``"paper"`` and ``"long"`` only: train every DropConnect run with
             the exact per-example mask (``mask="example"``) instead of Flipout or the Gaussian mask (for
-            a GPU; about 41× a Dense step on two CPU cores).
+            a GPU; about 38× a Dense step on two CPU cores, `make bench` of 2026-12-08).
         epochs: epochs per run in place of the config's (the schedule keeps its proportions).
 
     Returns:
