@@ -142,10 +142,11 @@ def _kept_weights(W, seed, first, count, keep_prob):
 def _sum(values, axis):
     """``values`` summed over ``axis``: eight contiguous slices added first, then the rest.
 
-    XLA on a CPU sums a long axis of a fused product several times more slowly than it adds
-    whole slices (measured 2026-12-08 on the Intel Xeon: a 784→800 forward chunk took 1.8 ms
-    per example summed at once, 0.43 ms in eight slices; docs/measurements.md). Where the axis
-    does not split into 8 (or 4, or 2) equal slices it is summed at once.
+    XLA on a CPU summed a long axis of a fused product several times more slowly than it added
+    whole slices, in a development timing on the Intel Xeon on 2026-12-08 (not a recorded
+    benchmark run): a 784→800 forward chunk of 8 took about 1.8 ms per example summed at once and
+    0.43 ms in eight slices. Where the axis does not split into 8 (or 4, or 2) equal slices it is
+    summed at once.
     """
     size = values.shape[axis]
     slices = next(count for count in (8, 4, 2, 1) if size % count == 0)

@@ -28,10 +28,11 @@ def test_regenerated_masks_give_the_same_output_and_gradients_as_stored_masks(ba
         np.testing.assert_allclose(ours, reference, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("keep_prob", [0.5, 0.3])
 @pytest.mark.parametrize("in_features, out_features", [(7, 5), (16, 24), (12, 10)])
 def test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size(keep_prob, in_features,
-                                                                     out_features):
+                                                                     out_features, dtype):
     # Chunk sizes 1, 3 (an uneven last chunk), 8 and the whole batch: the same masks, and the
     # same products and gradients bit for bit (each example's sums are the same additions in
     # the same order, and dW adds the examples in order). The shapes take the sums' three
@@ -39,7 +40,7 @@ def test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size(keep_prob, 
     rng = np.random.default_rng(11)
     batch = 10
     x, W = rng.normal(size=(batch, in_features)), rng.normal(size=(in_features, out_features))
-    dout = rng.normal(size=(batch, out_features))
+    x, W, dout = x.astype(dtype), W.astype(dtype), rng.normal(size=(batch, out_features)).astype(dtype)
     seed = tf.constant([5, 9], tf.int64)
 
     def run(chunk_size):
@@ -51,7 +52,7 @@ def test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size(keep_prob, 
         return out.numpy(), tape.gradient(objective, x_t).numpy(), tape.gradient(objective, W_t).numpy()
 
     reference = run(1)
-    for chunk_size in (3, 8, batch):
+    for chunk_size in (3, 8, batch, 16):  # 16: one chunk padded past the batch
         for ours, expected in zip(run(chunk_size), reference):
             np.testing.assert_array_equal(ours, expected)
 
