@@ -22,7 +22,7 @@ Sections:
    under ``jit_compile=True`` (XLA);
 3. per-example masks stored whole (naive) against the package's, which draws them where they are
    used and never stores them, at chunk sizes 1, 8, 16 (the default), 32 and 64 (the results are
-   the same bit for bit at every size), in time and peak memory.
+   the same at every size up to floating-point rounding), in time and peak memory.
 
 A ratio is the median over rounds of (candidate's time ÷ baseline's time in the same
 round); the table gives its interquartile range beside it, so the spread is in view.
@@ -45,8 +45,8 @@ QUICK = {"mask_sizes": (100, 256, 512), "layers": (64, 256, 256, 10), "batch": 3
 MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (example)",
                   "DropConnect (flipout)", "DropConnect (gaussian)")
 XLA_MODEL_VARIANTS = ("Dense", "DropConnect (batch)")
-# The regenerated-mask layer at several chunk sizes (the results are the same for every one,
-# bit for bit; only speed changes): one example at a time, 8, 16 (the default), 32 and 64.
+# The regenerated-mask layer at several chunk sizes (the same masks and, up to floating-point
+# rounding, the same results for every one; only speed changes): one example at a time, 8, 16 (the default), 32 and 64.
 PER_EXAMPLE_CHUNK_SIZES = (1, 8, 16, 32, 64)
 PER_EXAMPLE_VARIANTS = ("naive (stored masks)",
                         *(f"package, chunks of {size}" for size in PER_EXAMPLE_CHUNK_SIZES))

@@ -122,7 +122,8 @@ class DropConnectDense(DenseBase):
         inverted: False (the paper's M⊙W) or True ((M⊙W)/keep_prob, Keras Dropout's
             convention; the kernel is then the Dense-equivalent weight).
         chunk_size: examples worked on at once when ``mask="example"``: speed only (example n's
-            mask depends on the seed and n, and the results are the same for every chunk size).
+            mask depends on the seed and n; the results are the same for every chunk size up to
+            floating-point rounding).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
         kernel_constraint, bias_constraint: as for ``keras.layers.Dense``.
         **kwargs: base layer keyword arguments (``name``, ``dtype``, ...).

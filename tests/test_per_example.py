@@ -139,3 +139,28 @@ def test_keep_prob_one_is_the_plain_product_and_its_gradients():
     np.testing.assert_allclose(out.numpy(), x @ W, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(tape.gradient(objective, x_t).numpy(), dout @ W.T, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(tape.gradient(objective, W_t).numpy(), x.T @ dout, rtol=1e-12, atol=1e-12)
+
+
+def test_outputs_may_differ_by_rounding_between_chunk_sizes_but_dW_never_does():
+    # XLA may compile a chunk's sums in another order for another chunk size: at 64→64 in float32
+    # the outputs of chunks of 1 and of 64 differ in the last bits (measured 2026-12-08: about
+    # 2.6e-7 relative), while dW, which adds the examples in order, is the same bit for bit.
+    rng = np.random.default_rng(0)
+    x, W = rng.normal(size=(64, 64)).astype(np.float32), rng.normal(size=(64, 64)).astype(np.float32)
+    dout = rng.normal(size=(64, 64)).astype(np.float32)
+
+    def run(chunk_size):
+        x_t, W_t = tf.constant(x), tf.Variable(W)
+        with tf.GradientTape(persistent=True) as tape:
+            tape.watch(x_t)
+            out = per_example_matmul(x_t, W_t, 0.5, tf.constant([1, 2], tf.int64), chunk_size)
+            objective = tf.reduce_sum(out * dout)
+        return out.numpy(), tape.gradient(objective, x_t).numpy(), tape.gradient(objective, W_t).numpy()
+
+    reference = run(1)
+    for chunk_size in (16, 64):
+        out, dx, dW = run(chunk_size)
+        np.testing.assert_array_equal(dW, reference[2])
+        for ours, expected in ((out, reference[0]), (dx, reference[1])):
+            scale = np.max(np.abs(expected))
+            assert np.max(np.abs(ours - expected)) <= 1e-5 * scale  # float32 rounding, not more
