@@ -46,7 +46,8 @@ MODEL_VARIANTS = ("Dense", "Dropout", "DropConnect (batch)", "DropConnect (examp
                   "DropConnect (flipout)", "DropConnect (gaussian)")
 XLA_MODEL_VARIANTS = ("Dense", "DropConnect (batch)")
 # The regenerated-mask layer at several chunk sizes (the same masks and, up to floating-point
-# rounding, the same results for every one; only speed changes): one example at a time, 8, 16 (the default), 32 and 64.
+# rounding, the same results for every one; only speed changes): one example at a time, 8,
+# 16 (the default), 32 and 64.
 PER_EXAMPLE_CHUNK_SIZES = (1, 8, 16, 32, 64)
 PER_EXAMPLE_VARIANTS = ("naive (stored masks)",
                         *(f"package, chunks of {size}" for size in PER_EXAMPLE_CHUNK_SIZES))

@@ -15,7 +15,8 @@ do not depend on it, and dW is the same bit for bit for every chunk size (it add
 order). The outputs and dx are the same up to floating-point rounding: XLA may compile a chunk's
 sums in another order for another chunk size. They were bit for bit the same for 784→800 and the
 small layers of ``tests/test_per_example.py``, but not for 64→64 or 128→128 in float32 (relative
-differences of about 2e-7; ``test_outputs_may_differ_by_rounding_between_chunk_sizes``).
+differences of about 2e-7;
+``test_outputs_may_differ_by_rounding_between_chunk_sizes_but_dW_never_does``).
 
 :func:`per_example_matmul_naive` computes the same thing with the same masks but
 keeps them all and lets autodiff do the backward pass: it is the reference the
@@ -80,9 +81,10 @@ def per_example_matmul(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
     """x_n @ (M_n⊙W) for every example n, never storing the masks.
 
     Same arguments and same result (and gradients) as :func:`per_example_matmul_naive`, up to
-    floating-point rounding; dW is the same bit for bit for every ``chunk_size``, the result and dx
-    up to rounding (see the module's docstring). ``seed`` is a tensor, not a ``tf.Variable`` (read a variable first:
-    ``seed.read_value()``; a variable inside the custom gradient is refused by TensorFlow).
+    floating-point rounding; dW is the same bit for bit for every ``chunk_size``, the result and
+    dx up to rounding (see the module's docstring). ``seed`` is a tensor, not a ``tf.Variable``
+    (read a variable first: ``seed.read_value()``; TensorFlow refuses a variable inside the
+    custom gradient).
     """
     # Read a variable once, outside the custom gradient, which then sees plain tensors.
     x, W = tf.convert_to_tensor(x), tf.identity(W)
@@ -131,9 +133,9 @@ def per_example_matmul(x, W, keep_prob, seed, chunk_size=DEFAULT_CHUNK_SIZE):
 
 
 # Each chunk's work is one XLA-compiled function: XLA fuses drawing the masks, applying them and
-# summing into loops that never store the masks or the masked weights. Its sums are written so that
-# each example's arithmetic is the same whatever the chunk size (see the test
-# test_masks_outputs_and_gradients_do_not_depend_on_the_chunk_size).
+# summing into loops that never store the masks or the masked weights. dW adds the examples in
+# order, the same for every chunk size; the outputs' and dx's sums are written the same way for
+# every chunk, but XLA may order them differently for another chunk size (the module's docstring).
 
 def _kept_weights(W, seed, first, count, keep_prob):
     """M_n⊙W for examples ``first`` … ``first + count - 1``: shape (count, in, out)."""

@@ -12,6 +12,7 @@ from dcscratch.experiments.analysis import (PAPER_RULE, RULE_NAMES, curves, held
                                             sweep_table)
 from dcscratch.experiments.configs import LABELS, SWEPT, VARIANTS, run_key, sweep_runs
 from dcscratch.stats import mean_sd
+from dcscratch.validation import _invalid
 
 
 # Sweeps whose values are numbers, drawn as a line against them; the others (DropConnect's mask
@@ -124,20 +125,18 @@ def plot_curves(results, axes=None, metrics=("train_error", "test_error", "test_
 
     for metric in metrics:
         if metric not in CURVE_PANELS:
-            raise ValueError(f"Invalid value received for argument `metrics`: expected names from "
-                             f"{sorted(CURVE_PANELS)}. Received: metrics={metrics!r}")
+            raise ValueError(_invalid("metrics", f"names from {sorted(CURVE_PANELS)}", metrics))
     if axes is None:
         _, axes = plt.subplots(1, len(metrics), figsize=(4.7 * len(metrics), 3.8))
     axes = np.atleast_1d(axes).ravel()
     if len(axes) != len(metrics):
-        raise ValueError(f"Invalid value received for argument `axes`: expected one axis per "
-                         f"metric ({len(metrics)}). Received: {len(axes)} axes")
+        raise ValueError(_invalid("axes", f"one axis per metric ({len(metrics)})",
+                                  f"{len(axes)} axes"))
     seeds = len(results["config"]["seeds"])
     error_top, loss_ranges = 0.0, {}
     for ax, metric in zip(axes, metrics):
         name = CURVE_PANELS[metric]
         scale = 100 if metric.endswith("_error") else 1
-        loss_range = None if scale == 100 else loss_ranges.setdefault(metric, [math.inf, 0.0])
         for variant, values in curves(results, metric).items():
             if variant == "dropconnect-gaussian":
                 continue
@@ -151,8 +150,9 @@ def plot_curves(results, axes=None, metrics=("train_error", "test_error", "test_
             if scale == 100:
                 error_top = max(error_top, float(np.max(mean + sd)))
             else:
-                loss_range[:] = [min(loss_range[0], float(np.min(mean))),
-                                 max(loss_range[1], float(np.max(mean + sd)))]
+                low, high = loss_ranges.get(metric, (math.inf, 0.0))
+                loss_ranges[metric] = (min(low, float(np.min(mean))),
+                                       max(high, float(np.max(mean + sd))))
         ax.set(xlabel="epoch", ylabel=name)
         ax.set_title(f"{name}, mean ± sd over {seeds} seeds", fontsize=9)
         if scale == 100:
