@@ -14,7 +14,7 @@ fuse drawing the masks, applying them and summing. The chunk size is a knob for 
 do not depend on it, and dW is the same bit for bit for every chunk size (it adds the examples in
 order). The outputs and dx are the same up to floating-point rounding: XLA may compile a chunk's
 sums in another order for another chunk size. They were bit for bit the same for 784→800 and the
-small layers of ``tests/test_per_example.py``, but not for 64→64 or 128→128 in float32 (relative
+small layers of ``tests/test_per_example.py``, but not for 64→64 in float32 (relative
 differences of about 2e-7;
 ``test_outputs_may_differ_by_rounding_between_chunk_sizes_but_dW_never_does``).
 
